@@ -6,7 +6,7 @@
 - A peer broke the protocol: `RemoteProtocolError` (peer, round); its connection failed:
   `PeerUnreachableError`, `PeerBrokenError`, `PeerTimeoutError` (phase, deadline).
 - The job stopped somewhere else: `AbortedError` (origin party, reason), which reaches every party.
-- Cryptographic material: `PreprocessingError` (e.g. a triple used twice), `VerificationError` (terse).
+- Cryptographic material: `PreprocessingError` (a triple used twice, …), `VerificationError`.
 - The driver's summary of a failed job: `JobFailedError` (one line per party).
 
 Errors cross process boundaries as `{"type", "message", "party"}` dicts (`to_wire` / `from_wire`).
@@ -33,7 +33,7 @@ class ConfigError(MpcError):
 
 
 class InputError(MpcError):
-    """A dataset is invalid: names the file, the column and the 1-based data row (header = row 0)."""
+    """A dataset is invalid: names the file, the column and the row (the header is row 1)."""
 
     def __init__(
         self, path: object, message: str, *, column: str | None = None, row: int | None = None
@@ -81,7 +81,7 @@ class LocalProtocolError(ProtocolError):
 
 
 class RemoteProtocolError(ProtocolError):
-    """A peer sent something the protocol does not allow: a malformed, oversized or unexpected frame."""
+    """A peer broke the protocol: a malformed, oversized or unexpected frame."""
 
     def __init__(self, peer: int | str, message: str, *, round: int | None = None) -> None:
         self.peer = peer

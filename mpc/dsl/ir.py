@@ -1,0 +1,166 @@
+"""The circuit IR: typed nodes in trace order, and the schema every op is checked against.
+
+A node is `(id, op, args, attrs, shape, vtype)`. `args` name earlier nodes (trace order is a
+topological order). `attrs` are static parameters (canonical, msgpack-able values only). `vtype`
+says whether the value is secret or public, its number kind and a bound on its magnitude, which the
+compiler checks against the suite's exact range so that no result silently wraps around.
+
+Ops and their schemas live in `OPS`. Whether an op needs communication depends on the suite
+(`steps`): sharing an input is free with additive seeds but one message with Shamir. The table is
+the extension point for what comes next (products, comparisons, `where`, group-by sums, joins,
+fixed point): add an `OpSpec`, a cost rule in `cost.py` and a kernel in `mpc.protocols`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from mpc.errors import CompileError
+
+Kind = Literal["int"]
+AttrValue = int | str | bool | float | bytes | tuple[Any, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class VType:
+    """What a node holds: secret or public, number kind, and |value| ≤ bound."""
+
+    secret: bool
+    kind: Kind
+    bound: int
+
+    def describe(self) -> str:
+        visibility = "secret" if self.secret else "public"
+        return f"{visibility} {self.kind} (|x| ≤ 2^{self.bound.bit_length()})"
+
+
+@dataclass(frozen=True, slots=True)
+class ConstArray:
+    """A public constant array as hashable, canonical bytes (little-endian int64)."""
+
+    shape: tuple[int, ...]
+    data: bytes
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> ConstArray:
+        array = np.ascontiguousarray(values, dtype="<i8")
+        return cls(tuple(array.shape), array.tobytes())
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype="<i8").reshape(self.shape).astype(np.int64)
+
+    def wire(self) -> tuple[Any, ...]:
+        return ("i8", self.shape, self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One IR node. `site` (circuit file:line) is for error messages and not part of the plan."""
+
+    id: int
+    op: str
+    args: tuple[int, ...]
+    attrs: tuple[tuple[str, Any], ...]
+    shape: tuple[int, ...]
+    vtype: VType
+    site: str | None = field(default=None, compare=False)
+
+    def attr(self, name: str) -> Any:
+        for key, value in self.attrs:
+            if key == name:
+                return value
+        raise KeyError(f"{self.op} node has no attribute {name!r}")
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def wire(self) -> list[Any]:
+        """Canonical description (for fingerprints): everything but `site`."""
+        attrs = [[k, v.wire() if isinstance(v, ConstArray) else v] for k, v in self.attrs]
+        vtype = [self.vtype.secret, self.vtype.kind, self.vtype.bound.to_bytes(32, "big")]
+        return [self.id, self.op, list(self.args), attrs, list(self.shape), vtype]
+
+
+StepsRule = Callable[[Node, str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class OpSpec:
+    """Schema of an op: operand count, required attributes and communication steps per suite."""
+
+    name: str
+    arity: int | None  # None: any number
+    attrs: frozenset[str]
+    steps: StepsRule
+    doc: str
+
+
+def _local(node: Node, protocol: str) -> int:
+    return 0
+
+
+def _input_steps(node: Node, protocol: str) -> int:
+    return 1 if protocol == "shamir" else 0  # additive shares come from pair-key seeds
+
+
+def _reveal_steps(node: Node, protocol: str) -> int:
+    # Shares for the driver, and public values, need no exchange between the parties.
+    return 1 if node.attr("to") and node.vtype.secret else 0
+
+
+OPS: Mapping[str, OpSpec] = {
+    spec.name: spec
+    for spec in (
+        OpSpec(
+            "input",
+            0,
+            frozenset({"party", "dataset", "column", "bits"}),
+            _input_steps,
+            "a column of a party's dataset",
+        ),
+        OpSpec("const", 0, frozenset({"value"}), _local, "a public constant"),
+        OpSpec("add", 2, frozenset(), _local, "a + b (either may be public)"),
+        OpSpec("sub", 2, frozenset(), _local, "a − b (either may be public)"),
+        OpSpec("neg", 1, frozenset(), _local, "−a"),
+        OpSpec("mul_public", 2, frozenset(), _local, "secret a times public b"),
+        OpSpec("sum", 1, frozenset({"axis"}), _local, "sum of elements (all, or along an axis)"),
+        OpSpec(
+            "reveal",
+            1,
+            frozenset({"name", "to", "driver"}),
+            _reveal_steps,
+            "open a secret to named parties and/or the driver",
+        ),
+    )
+}
+
+
+def check_node(node: Node) -> None:
+    """Raise CompileError unless `node` matches its op's schema."""
+    spec = OPS.get(node.op)
+    if spec is None:
+        raise CompileError(f"unknown op {node.op!r}", node.site)
+    if spec.arity is not None and len(node.args) != spec.arity:
+        raise CompileError(
+            f"{node.op} takes {spec.arity} operands, got {len(node.args)}", node.site
+        )
+    names = {k for k, _ in node.attrs}
+    if names != spec.attrs:
+        missing = sorted(spec.attrs - names)
+        extra = sorted(names - spec.attrs)
+        raise CompileError(
+            f"{node.op}: attributes do not match the schema (missing {missing}, extra {extra})",
+            node.site,
+        )
+    if any(a >= node.id for a in node.args):
+        raise CompileError(f"{node.op}: operands must be earlier nodes", node.site)
+
+
+def make_attrs(**attrs: Any) -> tuple[tuple[str, Any], ...]:
+    """Attributes in canonical (sorted) order."""
+    return tuple(sorted(attrs.items()))

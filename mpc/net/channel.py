@@ -1,0 +1,105 @@
+"""One peer connection: length-prefixed msgpack frames over a trio stream.
+
+- `send(frame)` encodes (fragmenting over the frame limit) and writes under a FIFO lock, so
+  concurrent senders never interleave frames.
+- `receive()` reads one length prefix, refuses a length over the frame limit *before* reading the
+  body, decodes, and reassembles fragmented messages up to the message limit.
+- Counters of bytes and frames in each direction, at the transport boundary.
+- trio's exceptions stay inside: a closed or broken stream is `PeerBrokenError`, garbage is
+  `RemoteProtocolError`, both naming the peer. Deadlines belong to the caller (cancel scopes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import trio
+
+from mpc import wire
+from mpc.errors import PeerBrokenError, RemoteProtocolError
+
+_READ_CHUNK = 1 << 20
+
+
+@dataclass
+class Counters:
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    frames_sent: int = 0
+    frames_received: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+            "frames_sent": self.frames_sent,
+            "frames_received": self.frames_received,
+        }
+
+
+class Channel:
+    """Frames to and from one peer over a stream (TLS in production, memory streams in tests)."""
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        peer: int | str,
+        *,
+        max_frame_bytes: int,
+        max_message_bytes: int,
+    ) -> None:
+        self.stream = stream
+        self.peer = peer
+        self.counters = Counters()
+        self._max_frame = max_frame_bytes
+        self._buffer = bytearray()
+        self._send_lock = trio.StrictFIFOLock()
+        self._reassembler = wire.Reassembler(peer, max_message_bytes)
+
+    async def send(self, frame: wire.Frame) -> None:
+        chunks = wire.fragment(frame, self._max_frame)
+        data = b"".join(len(c).to_bytes(wire.LENGTH_BYTES, "big") + c for c in chunks)
+        async with self._send_lock:
+            try:
+                await self.stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
+                raise PeerBrokenError(
+                    self.peer, f"connection lost while sending: {error!r}"
+                ) from error
+        self.counters.bytes_sent += len(data)
+        self.counters.frames_sent += len(chunks)
+
+    async def receive(self) -> wire.Frame:
+        """The next whole frame from the peer."""
+        while True:
+            header = await self._read_exactly(wire.LENGTH_BYTES)
+            length = int.from_bytes(header, "big")
+            if length > self._max_frame:
+                raise RemoteProtocolError(
+                    self.peer, f"frame of {length} bytes exceeds the limit of {self._max_frame}"
+                )
+            body = await self._read_exactly(length)
+            self.counters.bytes_received += wire.LENGTH_BYTES + length
+            self.counters.frames_received += 1
+            frame = self._reassembler.feed(wire.decode(body, self.peer))
+            if frame is not None:
+                return frame
+
+    async def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            try:
+                chunk = await self.stream.receive_some(max(_READ_CHUNK, size - len(self._buffer)))
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
+                raise PeerBrokenError(self.peer, f"connection lost: {error!r}") from error
+            if not chunk:
+                raise PeerBrokenError(self.peer, "connection closed by the peer")
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    async def aclose(self) -> None:
+        """Close the stream; never raises (closing a broken connection is not news)."""
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await trio.aclose_forcefully(self.stream)

@@ -1,0 +1,22 @@
+"""Local operations on shares: linear maps need no communication.
+
+For a linear sharing, shares of a ± b are sums of shares, of c·a scaled shares, of Σ a summed
+shares (the domain's own operations). The one suite-specific rule is how a public constant c
+enters: additive sharing gives it to party 0 (shares (c, 0, …, 0)); Shamir gives it to everyone
+(the constant polynomial c).
+
+Threat model: nothing is sent, nothing is revealed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mpc.protocols.context import Context
+
+
+def public_share(ctx: Context, encoded: np.ndarray) -> np.ndarray:
+    """This party's share of a public value (already encoded in the domain)."""
+    if ctx.suite.protocol == "shamir" or ctx.party == 0:
+        return encoded
+    return np.zeros_like(encoded, dtype=np.uint64)
