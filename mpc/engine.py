@@ -31,9 +31,7 @@ from mpc.protocols.inputs import InputItem, additive_share, shamir_share
 from mpc.protocols.linear import public_share
 from mpc.protocols.reveal import RevealItem, reveal
 from mpc.rng import Csprng
-from mpc.wire import Frame
-
-DATA = "data"
+from mpc.wire import DATA, Frame
 
 
 @dataclass
@@ -101,6 +99,11 @@ class Engine:
         """Frames to send now, as (peer, frame); the outbox is emptied."""
         out, self._outbox = self._outbox, []
         return out
+
+    @property
+    def current_round(self) -> int:
+        """The round (layer number, from 1) the engine is in; 0 before the first."""
+        return self._layer + 1
 
     def waiting_for(self) -> frozenset[int]:
         """Peers whose frames the current round still needs (for timeout messages)."""

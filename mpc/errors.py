@@ -111,6 +111,10 @@ class PeerBrokenError(PeerError):
     """The connection to the peer broke (it closed, reset or died); the cause is attached."""
 
 
+class PeerClosedError(PeerBrokenError):
+    """The peer closed the connection cleanly between frames (it may simply have finished)."""
+
+
 class PeerTimeoutError(PeerError):
     """The peer sent nothing expected within the deadline of a phase."""
 
@@ -192,6 +196,7 @@ _WIRE_TYPES: dict[str, type[MpcError]] = {
         PeerError,
         PeerUnreachableError,
         PeerBrokenError,
+        PeerClosedError,
         PeerTimeoutError,
         AbortedError,
         PreprocessingError,

@@ -18,16 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mpc.errors import RemoteProtocolError
+from mpc.wire import ABORT, ERROR, HELLO, PREPARE, PREPARED, RESULT, RUN
 
-PREPARE, PREPARED, RUN, RESULT, ERROR, ABORT, HELLO = (
-    "prepare",
-    "prepared",
-    "run",
-    "result",
-    "error",
-    "abort",
-    "hello",
-)
+__all__ = [
+    "ABORT",
+    "ERROR",
+    "HELLO",
+    "PREPARE",
+    "PREPARED",
+    "RESULT",
+    "RUN",
+    "JobRequest",
+    "expect_map",
+    "parse_rows",
+    "rows_to_wire",
+]
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 SESSION_BYTES = 16
 

@@ -25,7 +25,9 @@ _DTYPES = {
     np.dtype(name).str: np.dtype(name)
     for name in ("<u8", "<i8", "<u4", "<i4", "|u1", "|i1", "|b1", "<f8")
 }
-PART = "part"
+# Frame kinds. Engine data between parties; mesh set-up and teardown; driver <-> node job messages.
+DATA, PART, HELLO, ABORT = "data", "part", "hello", "abort"
+PREPARE, PREPARED, RUN, RESULT, ERROR = "prepare", "prepared", "run", "result", "error"
 _PART_OVERHEAD = 256  # msgpack header of a part frame, generously
 
 
@@ -41,7 +43,7 @@ class Frame:
 
 def _default(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
-        array = np.ascontiguousarray(obj)
+        array = np.asarray(obj, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
         if dtype.str not in _DTYPES:
             raise LocalProtocolError(f"arrays of dtype {array.dtype} cannot be sent")
@@ -79,7 +81,7 @@ def _ext_hook(code: int, data: bytes) -> Any:
             f"array of shape {shape} and dtype {dtype_name} needs {count * dtype.itemsize} bytes, "
             f"got {len(body)}"
         )
-    return np.frombuffer(body, dtype=dtype).reshape(shape)
+    return np.frombuffer(body, dtype=dtype).reshape(tuple(shape))
 
 
 def encode(frame: Frame) -> bytes:

@@ -47,7 +47,7 @@ class ConstArray:
 
     @classmethod
     def of(cls, values: np.ndarray) -> ConstArray:
-        array = np.ascontiguousarray(values, dtype="<i8")
+        array = np.asarray(values, dtype="<i8", order="C")
         return cls(tuple(array.shape), array.tobytes())
 
     def array(self) -> np.ndarray:

@@ -226,7 +226,7 @@ def constant(value: Any) -> Secret:
     if array.dtype.kind == "u" and array.size and int(array.max()) > 2**63 - 1:
         raise CompileError("public constant does not fit in int64", call_site())
     array = array.astype(np.int64)
-    bound = int(np.abs(array.astype(object)).max()) if array.size else 0
+    bound = max((abs(int(v)) for v in array.flat), default=0)
     return _emit(
         "const",
         (),

@@ -5,8 +5,9 @@
 - `receive()` reads one length prefix, refuses a length over the frame limit *before* reading the
   body, decodes, and reassembles fragmented messages up to the message limit.
 - Counters of bytes and frames in each direction, at the transport boundary.
-- trio's exceptions stay inside: a closed or broken stream is `PeerBrokenError`, garbage is
-  `RemoteProtocolError`, both naming the peer. Deadlines belong to the caller (cancel scopes).
+- trio's exceptions stay inside: a clean close between frames is `PeerClosedError`, a broken
+  stream `PeerBrokenError`, garbage `RemoteProtocolError`, all naming the peer. Deadlines belong
+  to the caller (cancel scopes).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import trio
 
 from mpc import wire
-from mpc.errors import PeerBrokenError, RemoteProtocolError
+from mpc.errors import PeerBrokenError, PeerClosedError, RemoteProtocolError
 
 _READ_CHUNK = 1 << 20
 
@@ -93,13 +94,18 @@ class Channel:
             except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                 raise PeerBrokenError(self.peer, f"connection lost: {error!r}") from error
             if not chunk:
-                raise PeerBrokenError(self.peer, "connection closed by the peer")
+                if self._buffer or size != wire.LENGTH_BYTES:
+                    raise PeerBrokenError(self.peer, "connection closed in the middle of a frame")
+                raise PeerClosedError(self.peer, "closed the connection")
             self._buffer += chunk
         data = bytes(self._buffer[:size])
         del self._buffer[:size]
         return data
 
-    async def aclose(self) -> None:
-        """Close the stream; never raises (closing a broken connection is not news)."""
-        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+    async def aclose(self, timeout: float = 1.0) -> None:
+        """Close gracefully (TLS close_notify) within `timeout`, else forcefully. Never raises."""
+        with trio.move_on_after(timeout) as scope:
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await self.stream.aclose()
+        if scope.cancelled_caught:
             await trio.aclose_forcefully(self.stream)

@@ -1,0 +1,3 @@
+from mpc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""`mpc local`: N party processes on loopback with throw-away certificates, one job, cleanup.
+
+The parties are real: separate `mpc party` processes, each reading only its own `--input` files,
+talking mutual TLS over 127.0.0.1. This module writes a temporary deployment (free ports, keys,
+one dataset map per party), starts the processes, waits until each listens, runs the job with the
+driver `Client`, and always stops the processes and deletes the directory. A party process that
+fails or dies makes the job fail with its exit status and the end of its log.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from mpc import config, keys
+from mpc.client import Client, JobOutcome, Receiver
+from mpc.config import Deployment, Timeouts
+from mpc.errors import JobFailedError, MpcError, PeerBrokenError, PeerError
+
+START_TIMEOUT = 60.0
+LOG_LINES = 20
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct loopback ports that were free a moment ago."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def local_deployment(
+    directory: Path,
+    circuit: Path,
+    *,
+    n_parties: int,
+    protocol: str,
+    threshold: int | None,
+    inputs: Mapping[int, Mapping[str, Path]],
+    timeouts: Timeouts,
+) -> Deployment:
+    """A validated throw-away deployment on loopback, written to `directory/local.toml`."""
+    ports = free_ports(n_parties)
+    data: dict[str, Any] = {
+        "deployment": {
+            "name": "local",
+            "protocol": protocol,
+            "threshold": config.protocol_threshold(protocol, n_parties, threshold),
+            "keys": str(directory / "keys"),
+        },
+        "timeouts": {
+            "connect": timeouts.connect,
+            "round": timeouts.round,
+            "job": timeouts.job,
+            "idle": timeouts.idle,
+        },
+        "party": [
+            {
+                "id": party,
+                "host": "127.0.0.1",
+                "port": ports[party],
+                "circuits": [str(circuit.resolve())],
+                "datasets": {
+                    name: str(Path(path).resolve()) for name, path in inputs.get(party, {}).items()
+                },
+            }
+            for party in range(n_parties)
+        ],
+    }
+    path = directory / "local.toml"
+    deployment = config.parse(data, path)
+    path.write_text(config.to_toml(deployment))
+    return deployment
+
+
+@dataclass
+class _Party:
+    id: int
+    process: trio.Process
+    log: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=LOG_LINES))
+    listening: trio.Event = field(default_factory=trio.Event)
+
+    def describe_exit(self) -> str:
+        code = self.process.returncode
+        status = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"code {code}"
+        tail = "\n    ".join(self.log)
+        return f"process exited with {status}" + (f"; its log ends:\n    {tail}" if tail else "")
+
+
+async def _pump(stream: trio.abc.ReceiveStream | None, party: _Party, *, is_stdout: bool) -> None:
+    """Keep reading a party's pipe (so it never blocks), noting readiness and its last lines."""
+    if stream is None:
+        return
+    pending = b""
+    async for chunk in stream:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace")
+            if is_stdout and line.startswith("{"):
+                try:
+                    if json.loads(line).get("event") == "listening":
+                        party.listening.set()
+                        continue
+                except ValueError:
+                    pass
+            party.log.append(line)
+
+
+async def run_local(
+    circuit: str | Path,
+    *,
+    n_parties: int,
+    protocol: str,
+    inputs: Mapping[int, Mapping[str, Path]],
+    threshold: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    receivers: tuple[Receiver, ...] | None = None,
+    timeouts: Timeouts | None = None,
+) -> JobOutcome:
+    """Run one job between `n_parties` local party processes and return its outcome."""
+    circuit = Path(circuit)
+    directory = Path(tempfile.mkdtemp(prefix="mpc-local-"))
+    try:
+        deployment = local_deployment(
+            directory,
+            circuit,
+            n_parties=n_parties,
+            protocol=protocol,
+            threshold=threshold,
+            inputs=inputs,
+            timeouts=timeouts or Timeouts(connect=10.0, round=30.0, job=3600.0, idle=60.0),
+        )
+        keys.generate_keys(deployment)
+        async with trio.open_nursery() as nursery:
+            parties = [await _start(nursery, deployment, p) for p in range(n_parties)]
+            try:
+                await _wait_listening(parties)
+                return await _run_job(deployment, circuit, parties, params, receivers)
+            finally:
+                await _stop(parties)
+                nursery.cancel_scope.cancel()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _start(nursery: trio.Nursery, deployment: Deployment, party: int) -> _Party:
+    command = [
+        sys.executable,
+        "-m",
+        "mpc",
+        "party",
+        "--config",
+        str(deployment.path),
+        "--id",
+        str(party),
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = await trio.lowlevel.open_process(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    handle = _Party(party, process)
+    nursery.start_soon(lambda: _pump(process.stdout, handle, is_stdout=True))
+    nursery.start_soon(lambda: _pump(process.stderr, handle, is_stdout=False))
+    return handle
+
+
+async def _wait_listening(parties: list[_Party]) -> None:
+    with trio.move_on_after(START_TIMEOUT) as scope:
+        for party in parties:
+            while not party.listening.is_set():
+                if party.process.poll() is not None:
+                    raise JobFailedError(
+                        {party.id: PeerBrokenError(party.id, party.describe_exit())}
+                    )
+                with trio.move_on_after(0.05):
+                    await party.listening.wait()
+    if scope.cancelled_caught:
+        late = [p.id for p in parties if not p.listening.is_set()]
+        raise JobFailedError(
+            {p: PeerBrokenError(p, f"did not start within {START_TIMEOUT:g} s") for p in late}
+        )
+
+
+async def _run_job(
+    deployment: Deployment,
+    circuit: Path,
+    parties: list[_Party],
+    params: Mapping[str, Any] | None,
+    receivers: tuple[Receiver, ...] | None,
+) -> JobOutcome:
+    try:
+        return await Client(deployment).run(circuit, params=params, receivers=receivers)
+    except JobFailedError as error:
+        await trio.sleep(0.2)  # let a dying process finish dying, to report how it ended
+        failures: dict[int | str, MpcError] = dict(error.failures)
+        for party in parties:
+            if party.process.poll() not in (None, 0) and isinstance(
+                failures.get(party.id), PeerError | type(None)
+            ):
+                failures[party.id] = PeerBrokenError(party.id, party.describe_exit())
+        raise JobFailedError(failures) from None
+
+
+async def _stop(parties: list[_Party]) -> None:
+    """SIGTERM every party, SIGKILL what is still running after a grace period."""
+    for party in parties:
+        if party.process.poll() is None:
+            party.process.terminate()
+    with trio.move_on_after(5.0):
+        for party in parties:
+            await party.process.wait()
+    for party in parties:
+        if party.process.poll() is None:
+            party.process.kill()
+            await party.process.wait()

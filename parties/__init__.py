@@ -1,0 +1,1 @@
+"""The plaintext edge of each role: synthetic data, CSV schemas, result writers."""
