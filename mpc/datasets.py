@@ -24,7 +24,7 @@ def read_columns(
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, strict=True)
             header = next(reader, None)
             if header is None:
                 raise InputError(path, "is empty (expected a header row)")
@@ -32,6 +32,7 @@ def read_columns(
             positions = _positions(path, header, columns)
             cells: dict[str, list[str]] = {name: [] for name in columns}
             width = len(header)
+            rows = 0
             for line, row in enumerate(reader, start=2):
                 if len(row) != width:
                     if not row or row == [""]:
@@ -39,17 +40,18 @@ def read_columns(
                     raise InputError(
                         path, f"has {len(row)} fields, the header has {width}", row=line
                     )
+                rows += 1
+                if rows > max_rows:
+                    message = f"has more than {max_rows} rows (limits.max_rows)"
+                    raise InputError(path, message, row=line)
                 for name, position in positions.items():
                     cells[name].append(row[position])
-                if line - 1 > max_rows:
-                    raise InputError(path, f"has more than {max_rows} rows (limits.max_rows)")
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise InputError(path, f"is not UTF-8 text: {error.reason}") from None
     except csv.Error as error:
         raise InputError(path, f"is not valid CSV: {error}") from None
-    rows = len(next(iter(cells.values()))) if cells else 0
     return rows, {
         name: _parse_integers(path, name, cells[name], bits) for name, bits in columns.items()
     }
@@ -75,16 +77,16 @@ def _parse_integers(path: Path, column: str, cells: list[str], bits: int) -> np.
     try:
         values = np.array(cells, dtype=np.int64)
     except (ValueError, OverflowError):
-        for line, cell in enumerate(cells, start=2):  # error path only: find the first bad cell
+        for line, cell in enumerate(cells, start=2):  # error path only: the first bad cell wins
             try:
-                int(cell)
+                number = int(cell)
             except ValueError:
-                raise InputError(
-                    path, f"{cell!r} is not an integer", column=column, row=line
-                ) from None
-            if not -(2**63) <= int(cell) < 2**63:
-                break
-        values = np.array([min(max(int(c), -(2**63)), 2**63 - 1) for c in cells], dtype=np.int64)
+                message = f"{cell!r} is not an integer"
+                raise InputError(path, message, column=column, row=line) from None
+            if not -(2**bits) < number < 2**bits:
+                message = f"{cell.strip()} is outside ±2^{bits}"
+                raise InputError(path, message, column=column, row=line) from None
+        raise  # numpy refused a cell that Python parses: not expected, do not hide it
     limit = np.int64(2**bits)
     outside = np.flatnonzero((values >= limit) | (values <= -limit))
     if outside.size:

@@ -128,7 +128,12 @@ class Engine:
         if self.done:
             raise RemoteProtocolError(peer, "frame after the job finished", round=round_)
         current = (self._layer + 1, self._step)
-        if not 1 <= round_ <= len(self.plan.layers) or (round_, frame.step) < current:
+        layers = self.plan.layers
+        if (
+            not 1 <= round_ <= len(layers)
+            or frame.step >= layers[round_ - 1].steps
+            or (round_, frame.step) < current
+        ):
             raise RemoteProtocolError(
                 peer, f"stale or out-of-plan frame (step {frame.step})", round=round_
             )
@@ -196,6 +201,10 @@ class Engine:
                 still_running.append(run)
             except StopIteration as stop:
                 self._store_group(run.group, stop.value)
+            except RemoteProtocolError as error:
+                if error.round is not None:
+                    raise
+                raise RemoteProtocolError(error.peer, error.reason, round=round_) from None
         self._runs = still_running
         self._result.rounds += 1
         self._step += 1
@@ -262,8 +271,10 @@ class Engine:
             return domain.encode(value.array())
         if op == "input":
             return additive_share(self._ctx, self._input_item(node))
-        if op == "reveal":
+        if op == "reveal":  # to the driver only, or a public value
             self._record_driver_share(node)
+            if not self.plan.nodes[node.args[0]].vtype.secret and self.party in node.attr("to"):
+                self._result.outputs[node.attr("name")] = domain.decode(self._arg(node, 0))
             return None
         if op in ("add", "sub"):
             a, b = (self._share_of(arg) for arg in node.args)
@@ -301,7 +312,7 @@ class Engine:
 
     def _record_driver_share(self, node: Node) -> None:
         if node.attr("driver"):
-            self._result.driver_shares[node.attr("name")] = self._arg(node, 0)
+            self._result.driver_shares[node.attr("name")] = self._share_of(node.args[0])
 
     def _release(self, node: Node) -> None:
         """Free operands nobody needs any more (keeps peak memory to the live values)."""

@@ -151,9 +151,9 @@ class JobFailedError(MpcError):
         super().__init__("job failed\n  " + "\n  ".join(lines))
 
     def root_cause(self) -> tuple[int | str, MpcError]:
-        """The failure most likely to explain the others (not an abort, not a consequence)."""
-        ranked = sorted_failures(self.failures)
-        return ranked[0]
+        """The failure that explains the others: the first by rank, then along the blame chain
+        (a party that timed out waiting for a party that timed out waiting for party 2 → 2)."""
+        return sorted_failures(self.failures)[0]
 
 
 def _who(party: int | str) -> str:
@@ -170,15 +170,48 @@ def _rank(error: MpcError) -> int:
     if issubclass(cls, PeerError | RemoteProtocolError | LocalProtocolError):
         return 1
     if issubclass(cls, AbortedError):
-        return 3
+        return _ABORTED_RANK
     return 2
+
+
+_ABORTED_RANK = 3
+
+
+def blamed(error: MpcError) -> int | str | None:
+    """Whom an error blames: the peer it names, or the origin of an abort."""
+    if isinstance(error, AbortedError):
+        return error.origin_party
+    if isinstance(error, RemoteError):
+        return error.blames
+    peer = getattr(error, "peer", None)
+    if isinstance(peer, str) and peer.startswith("party ") and peer[6:].isdigit():
+        return int(peer[6:])
+    return peer if isinstance(peer, int | str) else None
 
 
 def sorted_failures(
     failures: Mapping[int | str, MpcError],
 ) -> list[tuple[int | str, MpcError]]:
-    """Failures ordered root cause first, then by party."""
-    return sorted(failures.items(), key=lambda item: (_rank(item[1]), str(item[0])))
+    """Failures ordered root cause first, then by rank and party.
+
+    Start from the best-ranked failure and follow whom it blames while the blamed party itself
+    blames someone (a party that was merely aborted does not explain anything): the last
+    accusation is the root cause.
+    """
+    ranked = sorted(failures.items(), key=lambda item: (_rank(item[1]), str(item[0])))
+    if not ranked:
+        return ranked
+    party, error = ranked[0]
+    seen = {party}
+    while True:
+        target = blamed(error)
+        if target is None or target in seen or target not in failures:
+            break
+        if _rank(failures[target]) >= _ABORTED_RANK:
+            break
+        seen.add(target)
+        party, error = target, failures[target]
+    return [(party, error)] + [item for item in ranked if item[0] != party]
 
 
 _WIRE_TYPES: dict[str, type[MpcError]] = {
@@ -206,10 +239,11 @@ _WIRE_TYPES: dict[str, type[MpcError]] = {
 
 
 class RemoteError(MpcError):
-    """An error reported by another process, re-raised here with its original type name."""
+    """An error reported by another process, with its original type name and whom it blamed."""
 
-    def __init__(self, type_name: str, message: str) -> None:
+    def __init__(self, type_name: str, message: str, blames: int | str | None = None) -> None:
         self.type_name = type_name
+        self.blames = blames
         super().__init__(message)
 
 
@@ -219,7 +253,11 @@ def to_wire(error: BaseException) -> dict[str, Any]:
     if isinstance(error, RemoteError):
         name = error.type_name
     message = str(error) if isinstance(error, MpcError) else f"{type(error).__name__}: {error}"
-    return {"type": name, "message": message}
+    described: dict[str, Any] = {"type": name, "message": message}
+    target = blamed(error) if isinstance(error, MpcError) else None
+    if target is not None:
+        described["blames"] = target
+    return described
 
 
 def from_wire(data: Any) -> MpcError:
@@ -228,4 +266,8 @@ def from_wire(data: Any) -> MpcError:
         return RemoteError("InternalError", f"malformed error report: {data!r:.200}")
     name = str(data.get("type", "InternalError"))
     message = str(data.get("message", ""))
-    return RemoteError(name if name in _WIRE_TYPES or name == "InternalError" else "Error", message)
+    target = data.get("blames")
+    if not isinstance(target, int | str) or isinstance(target, bool):
+        target = None
+    known = name if name in _WIRE_TYPES or name == "InternalError" else "Error"
+    return RemoteError(known, message, target)

@@ -30,7 +30,7 @@ from mpc import keys
 from mpc.config import Deployment
 from mpc.datasets import read_columns
 from mpc.dsl import Circuit, CompileSpec, Plan, compile, load_circuit
-from mpc.engine import Engine
+from mpc.engine import Engine, PartyResult
 from mpc.errors import (
     AbortedError,
     CompileError,
@@ -296,7 +296,7 @@ class PartyNode:
             engine = Engine(
                 plan, self.me.id, session=session.id, inputs=prepared.inputs, pair_keys=pair_keys
             )
-            result = await drive(engine, mesh.channels, round_timeout=self.timeouts.round)
+            result = await self._run_engine(engine, mesh)
             done_at = clock()
             counters = mesh.counters()
             stats = {
@@ -322,6 +322,10 @@ class PartyNode:
             }
 
         return await self._watching_driver(driver, execute)
+
+    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+        """Run the engine over the mesh (a seam for tests that need a misbehaving party)."""
+        return await drive(engine, mesh.channels, round_timeout=self.timeouts.round)
 
     async def _watching_driver(self, driver: Channel, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work`, stopping it if the driver aborts the job or disconnects."""

@@ -1,6 +1,6 @@
 """Synthetic datasets for demos, tests and benchmarks (never secret: numpy's PRNG is fine here).
 
-    python -m parties.synthetic values --parties 3 --rows 1000 --out .demo/data [--bits 40] [--seed 1]
+    python -m parties.synthetic values --parties 3 --rows 1000 --out DIR [--bits B] [--seed S]
 
 writes `party-<i>-values.csv` (columns `id,value`, signed integers with |value| < 2^bits) for each
 party and prints the plaintext answers secure_sum must reproduce, as JSON.

@@ -178,7 +178,9 @@ def test_csprng_bits_are_zero_or_one_and_balanced() -> None:
 
 
 def test_csprng_bits_odd_count_uses_the_stream() -> None:
-    assert np.array_equal(Csprng(KEY).bits(13), np.unpackbits(Csprng(KEY).words(1).view(np.uint8))[:13])
+    assert np.array_equal(
+        Csprng(KEY).bits(13), np.unpackbits(Csprng(KEY).words(1).view(np.uint8))[:13]
+    )
 
 
 @pytest.mark.parametrize("modulus", [3, 5, 1000])
@@ -187,10 +189,7 @@ def test_csprng_below_small_modulus_is_uniform(modulus: int) -> None:
     bins = min(modulus, 50)
     counts = np.bincount((values * np.uint64(bins) // np.uint64(modulus)).astype(np.int64))
     expected = np.array(
-        [
-            len(range(-(-b * modulus // bins), -(-(b + 1) * modulus // bins)))
-            for b in range(bins)
-        ]
+        [len(range(-(-b * modulus // bins), -(-(b + 1) * modulus // bins))) for b in range(bins)]
     ) * (100_000 / modulus)
     assert chi_square(counts, expected) < chi_square_limit(bins)
 

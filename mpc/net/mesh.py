@@ -84,7 +84,7 @@ async def dial(
             timeout=max(deadline - trio.current_time(), 0.01),
             peer_label=label,
         )
-    except MpcError:
+    except BaseException:  # also on cancellation: never leak the socket
         await trio.aclose_forcefully(stream)
         raise
     return Channel(

@@ -1,0 +1,311 @@
+"""Party nodes and the driver over mutual TLS on loopback, in one process (trio).
+
+Happy paths check outputs against plaintext and bytes against the plan; failure paths check that
+every party stops with an error naming the culprit, within the configured deadline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trio
+
+from mpc.client import Client, JobOutcome
+from mpc.config import Deployment
+from mpc.engine import Engine, PartyResult
+from mpc.errors import (
+    AbortedError,
+    CompileError,
+    InputError,
+    JobFailedError,
+    PeerBrokenError,
+    PeerTimeoutError,
+    PeerUnreachableError,
+    PolicyError,
+    RemoteError,
+    RemoteProtocolError,
+)
+from mpc.net.mesh import Mesh
+from mpc.node import PartyNode
+from tests.conftest import SECURE_SUM, MakeDeployment, plaintext_sum, write_values
+
+
+@asynccontextmanager
+async def running_nodes(
+    deployment: Deployment, nodes: Sequence[PartyNode] | None = None
+) -> AsyncIterator[list[PartyNode]]:
+    nodes = list(nodes or [PartyNode(deployment, p.id) for p in deployment.parties])
+    async with trio.open_nursery() as nursery:
+        for node in nodes:
+            await nursery.start(node.serve)
+        yield nodes
+        nursery.cancel_scope.cancel()
+
+
+async def run_job(deployment: Deployment, **options: object) -> JobOutcome:
+    with trio.fail_after(60):
+        return await Client(deployment).run(SECURE_SUM, **options)  # type: ignore[arg-type]
+
+
+def failure_type(error: object) -> str:
+    return error.type_name if isinstance(error, RemoteError) else type(error).__name__
+
+
+pytestmark = pytest.mark.usefixtures("collect_garbage")
+
+VALUES3 = {0: [1, -2, 3, 2**39], 1: [10, 20, -30, 5], 2: [100, 0, 7, -(2**39)]}
+
+
+@pytest.mark.parametrize(
+    ("n", "protocol"), [(2, "additive"), (3, "additive"), (3, "shamir"), (5, "shamir")]
+)
+async def test_nodes_secure_sum_matches_plaintext(
+    make_deployment: MakeDeployment, n: int, protocol: str
+) -> None:
+    rng = np.random.default_rng(n)
+    values = {p: rng.integers(-(2**39), 2**39, 50).tolist() for p in range(n)}
+    deployment = make_deployment(n, protocol, values=values)
+    async with running_nodes(deployment) as nodes:
+        outcome = await run_job(deployment)
+        second = await run_job(deployment)  # nodes serve job after job
+    expected = plaintext_sum(values)
+    assert outcome.outputs["sum"].tolist() == expected.tolist()
+    assert int(outcome.outputs["total"]) == int(expected.sum())
+    assert second.outputs["sum"].tolist() == expected.tolist()
+    assert all(node.jobs_done == 2 for node in nodes)
+    stats = outcome.stats
+    assert stats["rounds"] == outcome.plan.rounds
+    assert [stats["payload_bytes_sent"][str(p)] for p in range(n)] == list(
+        outcome.plan.cost().bytes_sent
+    )
+    for p in range(n):  # wire bytes = payload + framing, never less
+        assert stats["bytes_sent"][str(p)] >= stats["payload_bytes_sent"][str(p)]
+
+
+async def test_nodes_reveal_to_driver_only_parties_learn_nothing(
+    make_deployment: MakeDeployment,
+) -> None:
+    deployment = make_deployment(3, "shamir", values=VALUES3)
+    async with running_nodes(deployment):
+        outcome = await run_job(deployment, receivers=("driver",))
+    assert outcome.outputs["sum"].tolist() == plaintext_sum(VALUES3).tolist()
+    assert outcome.stats["predicted"]["bytes_to_driver"] == [40, 40, 40]
+    assert outcome.stats["payload_bytes_sent"] == {"0": 32, "1": 32, "2": 32}  # input sharing only
+
+
+async def test_nodes_refuse_a_circuit_their_config_does_not_allow(
+    make_deployment: MakeDeployment, tmp_path: Path
+) -> None:
+    other = tmp_path / "other_sum.py"
+    other.write_text(SECURE_SUM.read_text())
+    deployment = make_deployment(
+        3,
+        "shamir",
+        values=VALUES3,
+        circuits={0: [SECURE_SUM, other], 1: [SECURE_SUM, other], 2: [SECURE_SUM]},
+    )
+    async with running_nodes(deployment):
+        with pytest.raises(JobFailedError) as caught, trio.fail_after(30):
+            await Client(deployment).run(other)
+    party, error = caught.value.root_cause()
+    assert party == 2
+    assert failure_type(error) == PolicyError.__name__
+    assert "'other_sum' is not allowed" in str(error)
+
+
+async def test_nodes_refuse_a_dataset_not_in_their_config(make_deployment: MakeDeployment) -> None:
+    values = {0: VALUES3[0], 1: VALUES3[1]}  # party 2 has no `values` dataset
+    deployment = make_deployment(3, "shamir", values=values)
+    async with running_nodes(deployment):
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+    party, error = caught.value.root_cause()
+    assert party == 2
+    assert failure_type(error) == PolicyError.__name__
+    assert "no dataset 'values'" in str(error)
+
+
+async def test_nodes_bad_csv_names_file_column_and_row(
+    make_deployment: MakeDeployment, tmp_path: Path
+) -> None:
+    deployment = make_deployment(3, "shamir", values=VALUES3)
+    (tmp_path / "p1.csv").write_text("id,value\n0,1\n1,two\n2,3\n3,4\n")
+    async with running_nodes(deployment):
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+    party, error = caught.value.root_cause()
+    assert party == 1
+    assert failure_type(error) == InputError.__name__
+    assert "p1.csv, column 'value', row 3: 'two' is not an integer" in str(error)
+
+
+async def test_nodes_wrong_row_count_names_the_files(
+    make_deployment: MakeDeployment, tmp_path: Path
+) -> None:
+    values = dict(VALUES3)
+    values[2] = VALUES3[2][:3]
+    deployment = make_deployment(3, "additive", values=values)
+    async with running_nodes(deployment):
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+    party, error = caught.value.root_cause()
+    assert party == "driver"
+    assert isinstance(error, InputError)
+    assert error.path.endswith("p2.csv")
+    assert (error.column, error.row) == ("value", 5)
+    assert "has 3 rows but" in str(error)
+    assert "p0.csv (party 0) has 4" in str(error)
+
+
+async def test_nodes_with_different_circuit_files_refuse_to_run(
+    make_deployment: MakeDeployment, tmp_path: Path
+) -> None:
+    changed = tmp_path / "variant" / "secure_sum.py"
+    changed.parent.mkdir()
+    changed.write_text(
+        SECURE_SUM.read_text().replace(
+            'dsl.reveal(elementwise, "sum")', 'dsl.reveal(-elementwise, "sum")'
+        )
+    )
+    deployment = make_deployment(3, "shamir", values=VALUES3, circuits={1: [changed]})
+    async with running_nodes(deployment):
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+    assert failure_type(caught.value.failures[1]) == CompileError.__name__
+    assert "versions differ" in str(caught.value.failures[1])
+
+
+async def test_driver_names_a_party_that_is_not_running(make_deployment: MakeDeployment) -> None:
+    deployment = make_deployment(3, "shamir", values=VALUES3, timeouts={"connect": 0.5})
+    nodes = [PartyNode(deployment, 0), PartyNode(deployment, 1)]
+    async with running_nodes(deployment, nodes):
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+    assert isinstance(caught.value.failures[2], PeerUnreachableError)
+    assert "party 2" in str(caught.value)
+
+
+# --- misbehaving parties -------------------------------------------------------------------------
+
+
+class GarbageNode(PartyNode):
+    """Sends bytes that are not a frame once the job starts."""
+
+    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+        for channel in mesh.channels.values():
+            await channel.stream.send_all((7).to_bytes(4, "big") + b"garbage")
+        await trio.sleep(math.inf)
+        raise AssertionError
+
+
+class OversizedNode(PartyNode):
+    """Announces a frame far over the limit."""
+
+    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+        for channel in mesh.channels.values():
+            await channel.stream.send_all((2**31).to_bytes(4, "big"))
+        await trio.sleep(math.inf)
+        raise AssertionError
+
+
+class HungNode(PartyNode):
+    """Stops answering once the job starts."""
+
+    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+        await trio.sleep(math.inf)
+        raise AssertionError
+
+
+class DyingNode(PartyNode):
+    """Drops every connection abruptly in the middle of the job, like a killed process."""
+
+    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+        for channel in mesh.channels.values():
+            await trio.aclose_forcefully(channel.stream)
+        await trio.sleep(math.inf)
+        raise AssertionError
+
+
+@pytest.mark.parametrize(
+    ("node_class", "error_type", "words"),
+    [
+        (GarbageNode, RemoteProtocolError, "malformed frame"),
+        (OversizedNode, RemoteProtocolError, "exceeds the limit"),
+        (HungNode, PeerTimeoutError, "within 1 s"),
+        (DyingNode, PeerBrokenError, "party 2"),
+    ],
+)
+async def test_nodes_stop_with_a_named_error_when_a_peer_misbehaves(
+    make_deployment: MakeDeployment, node_class: type[PartyNode], error_type: type, words: str
+) -> None:
+    deployment = make_deployment(3, "shamir", values=VALUES3, timeouts={"round": 1.0})
+    nodes = [PartyNode(deployment, 0), PartyNode(deployment, 1), node_class(deployment, 2)]
+    async with running_nodes(deployment, nodes):
+        started = trio.current_time()
+        with pytest.raises(JobFailedError) as caught:
+            await run_job(deployment)
+        elapsed = trio.current_time() - started
+    assert elapsed < 1.0 + 3.0  # the round deadline plus reporting slack
+    failures = caught.value.failures
+    assert set(failures) == {0, 1, 2}  # every party stopped and said why
+    for party in (0, 1):
+        assert failure_type(failures[party]) in (
+            error_type.__name__,
+            AbortedError.__name__,
+            PeerTimeoutError.__name__,  # waiting for a party that is itself stuck on party 2
+        ), failures[party]
+    _, root = caught.value.root_cause()  # the blame chain leads to party 2
+    assert failure_type(root) == error_type.__name__
+    assert str(root).startswith("party 2") or "party 2:" in str(root)
+    assert words in str(root)
+
+
+async def test_driver_abort_reaches_every_party(make_deployment: MakeDeployment) -> None:
+    """A driver that disappears mid-job stops every node; the nodes stay up for the next job."""
+    deployment = make_deployment(3, "shamir", values=VALUES3, timeouts={"round": 30.0})
+    nodes = [PartyNode(deployment, 0), PartyNode(deployment, 1), HungNode(deployment, 2)]
+    async with running_nodes(deployment, nodes):
+        with trio.move_on_after(1.0):
+            await Client(deployment).run(SECURE_SUM)
+        with trio.fail_after(
+            5
+        ):  # the sessions end at once (they do not wait for the round deadline)
+            while any(node._sessions for node in nodes):
+                await trio.sleep(0.05)
+    assert all(node.jobs_done == 0 for node in nodes)
+
+
+async def test_node_refuses_an_unknown_session_hello(make_deployment: MakeDeployment) -> None:
+    from mpc.net import tls
+    from mpc.net.mesh import dial
+    from mpc.wire import ERROR, HELLO, Frame
+
+    deployment = make_deployment(3, "shamir", values=VALUES3)
+    async with running_nodes(deployment, [PartyNode(deployment, 0)]):
+        context = tls.client_context(deployment, 1)
+        identities = tls.Identities.from_deployment(deployment)
+        with trio.fail_after(10):
+            channel = await dial(
+                deployment.party(0),
+                context=context,
+                identities=identities,
+                deadline=trio.current_time() + 5,
+                limits=deployment.limits,
+            )
+            try:
+                await channel.send(Frame(b"x" * 16, 0, 0, 1, HELLO, {"fingerprint": "f"}))
+                reply = await channel.receive()
+            finally:
+                await channel.aclose()
+    assert reply.kind == ERROR
+    assert "unknown or finished session" in reply.payload["message"]
+
+
+def test_values_fixture_writes_csv(tmp_path: Path) -> None:
+    path = write_values(tmp_path / "x.csv", [1, -2])
+    assert path.read_text() == "id,value\n0,1\n1,-2\n"
