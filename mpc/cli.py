@@ -26,7 +26,7 @@ from typing import Any
 import trio
 
 from mpc import config, keys
-from mpc.errors import JobFailedError, MpcError, sorted_failures
+from mpc.errors import JobFailedError, MpcError, describe_failure, sorted_failures
 from mpc.results import to_json
 from mpc.suite import PROTOCOLS
 
@@ -139,8 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobFailedError as error:
         print("error: job failed", file=sys.stderr)
         for party, failure in sorted_failures(error.failures):
-            who = f"party {party}" if isinstance(party, int) else str(party)
-            print(f"  {who}: {type(failure).__name__}: {failure}", file=sys.stderr)
+            print(f"  {describe_failure(party, failure)}", file=sys.stderr)
         return 1
     except MpcError as error:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)

@@ -35,6 +35,7 @@ from mpc.errors import (
     PeerTimeoutError,
     RemoteProtocolError,
     from_wire,
+    type_name,
 )
 from mpc.jobs import ABORT, ERROR, PREPARE, PREPARED, RESULT, RUN, JobRequest, rows_to_wire
 from mpc.net import tls
@@ -212,7 +213,7 @@ class Client:
                 if not abort_sent:
                     abort_sent = True
                     scope.deadline = min(scope.deadline, trio.current_time() + grace)
-                    reason = f"party {party} failed: {type(error).__name__}"
+                    reason = f"party {party} failed: {type_name(error)}"
                     await self._abort(channels, request.session, reason, skip=party)
 
         with trio.CancelScope() as scope:

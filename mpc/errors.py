@@ -147,7 +147,7 @@ class JobFailedError(MpcError):
 
     def __init__(self, failures: Mapping[int | str, MpcError]) -> None:
         self.failures = dict(failures)
-        lines = [f"{_who(p)}: {type(e).__name__}: {e}" for p, e in sorted_failures(self.failures)]
+        lines = [describe_failure(p, e) for p, e in sorted_failures(self.failures)]
         super().__init__("job failed\n  " + "\n  ".join(lines))
 
     def root_cause(self) -> tuple[int | str, MpcError]:
@@ -156,8 +156,22 @@ class JobFailedError(MpcError):
         return sorted_failures(self.failures)[0]
 
 
+def type_name(error: BaseException) -> str:
+    """The error's type name; for an error reported by another process, its original type."""
+    return error.type_name if isinstance(error, RemoteError) else type(error).__name__
+
+
 def _who(party: int | str) -> str:
     return f"party {party}" if isinstance(party, int) else str(party)
+
+
+def describe_failure(party: int | str, error: BaseException) -> str:
+    """`party 2: PeerBrokenError: connection lost` (without repeating who failed)."""
+    who = _who(party)
+    message = str(error)
+    if message.startswith(who + ": "):
+        message = message[len(who) + 2 :]
+    return f"{who}: {type_name(error)}: {message}"
 
 
 def _rank(error: MpcError) -> int:

@@ -151,16 +151,24 @@ async def run_local(
             timeouts=timeouts or Timeouts(connect=10.0, round=30.0, job=3600.0, idle=60.0),
         )
         keys.generate_keys(deployment)
-        async with trio.open_nursery() as nursery:
+        outcome: JobOutcome | None = None
+        failure: MpcError | None = None
+        async with trio.open_nursery() as nursery:  # the pipe readers of the party processes
             parties = [await _start(nursery, deployment, p) for p in range(n_parties)]
             try:
                 await _wait_listening(parties)
-                return await _run_job(deployment, circuit, parties, params, receivers)
+                outcome = await _run_job(deployment, circuit, parties, params, receivers)
+            except MpcError as error:  # raised here, not from inside the nursery's group
+                failure = error
             finally:
                 await _stop(parties)
                 nursery.cancel_scope.cancel()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    if failure is not None:
+        raise failure
+    assert outcome is not None
+    return outcome
 
 
 async def _start(nursery: trio.Nursery, deployment: Deployment, party: int) -> _Party:

@@ -34,11 +34,13 @@ from mpc.engine import Engine, PartyResult
 from mpc.errors import (
     AbortedError,
     CompileError,
+    LocalProtocolError,
     MpcError,
     PeerTimeoutError,
     PolicyError,
     RemoteProtocolError,
     to_wire,
+    type_name,
 )
 from mpc.jobs import (
     ABORT,
@@ -128,6 +130,13 @@ class PartyNode:
 
     # --- connections -------------------------------------------------------------------------
     async def _handle(self, tcp: trio.SocketStream) -> None:
+        """Serve one incoming connection; nothing that goes wrong here stops the node."""
+        try:
+            await self._handle_connection(tcp)
+        except Exception:
+            log.exception("unexpected error while serving a connection")
+
+    async def _handle_connection(self, tcp: trio.SocketStream) -> None:
         try:
             host, port, *_ = tcp.socket.getpeername()
             label = f"connection from {host}:{port}"
@@ -225,6 +234,10 @@ class PartyNode:
             await self._fail(driver, mesh, session_id, tag, overtime)
         except MpcError as error:
             await self._fail(driver, mesh, session_id, tag, error)
+        except Exception as error:  # a bug: report it, keep the node serving other jobs
+            log.exception("%s: internal error", tag)
+            internal = LocalProtocolError(f"internal error: {type(error).__name__}: {error}")
+            await self._fail(driver, mesh, session_id, tag, internal)
         finally:
             del self._sessions[session_id]
             session.incoming_send.close()
@@ -237,11 +250,9 @@ class PartyNode:
     async def _fail(
         self, driver: Channel, mesh: Mesh, session: bytes, tag: str, error: MpcError
     ) -> None:
-        log.warning("%s: %s: %s", tag, type(error).__name__, error)
+        log.warning("%s: %s: %s", tag, type_name(error), error)
         origin: int | str = error.origin_party if isinstance(error, AbortedError) else self.me.id
-        reason = (
-            error.reason if isinstance(error, AbortedError) else f"{type(error).__name__}: {error}"
-        )
+        reason = error.reason if isinstance(error, AbortedError) else f"{type_name(error)}: {error}"
         await mesh.broadcast_abort(origin, reason)
         with trio.move_on_after(1.0), contextlib.suppress(MpcError):
             await driver.send(Frame(session, 0, 0, self.me.id, ERROR, to_wire(error)))

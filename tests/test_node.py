@@ -27,8 +27,8 @@ from mpc.errors import (
     PeerTimeoutError,
     PeerUnreachableError,
     PolicyError,
-    RemoteError,
     RemoteProtocolError,
+    type_name,
 )
 from mpc.net.mesh import Mesh
 from mpc.node import PartyNode
@@ -53,7 +53,7 @@ async def run_job(deployment: Deployment, **options: object) -> JobOutcome:
 
 
 def failure_type(error: object) -> str:
-    return error.type_name if isinstance(error, RemoteError) else type(error).__name__
+    return type_name(error)
 
 
 pytestmark = pytest.mark.usefixtures("collect_garbage")

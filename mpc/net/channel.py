@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 from dataclasses import dataclass
 
 import trio
@@ -37,6 +38,18 @@ class Counters:
             "frames_sent": self.frames_sent,
             "frames_received": self.frames_received,
         }
+
+
+def _why(error: BaseException) -> str:
+    """' (connection reset by peer)' from the OS error under a trio error, if there is one."""
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, ssl.SSLEOFError | ConnectionResetError | BrokenPipeError):
+        return ": it vanished without closing the connection (killed, crashed or cut off)"
+    if isinstance(cause, OSError) and cause.strerror:
+        return f" ({cause.strerror})"
+    if cause is not None and str(cause):
+        return f" ({cause})"
+    return ""
 
 
 class Channel:
@@ -66,7 +79,7 @@ class Channel:
                 await self.stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                 raise PeerBrokenError(
-                    self.peer, f"connection lost while sending: {error!r}"
+                    self.peer, f"connection lost while sending{_why(error)}"
                 ) from error
         self.counters.bytes_sent += len(data)
         self.counters.frames_sent += len(chunks)
@@ -92,7 +105,7 @@ class Channel:
             try:
                 chunk = await self.stream.receive_some(max(_READ_CHUNK, size - len(self._buffer)))
             except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
-                raise PeerBrokenError(self.peer, f"connection lost: {error!r}") from error
+                raise PeerBrokenError(self.peer, f"connection lost{_why(error)}") from error
             if not chunk:
                 if self._buffer or size != wire.LENGTH_BYTES:
                     raise PeerBrokenError(self.peer, "connection closed in the middle of a frame")
