@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mpc.datasets import read_columns
@@ -247,3 +247,31 @@ def test_read_columns_unterminated_quote(tmp_path: Path) -> None:
 def test_read_columns_counts_rows_without_columns(tmp_path: Path) -> None:
     rows, columns = read_columns(write(tmp_path, "value\n1\n2\n3\n"), {}, max_rows=10)
     assert (rows, columns) == (3, {})
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    table=st.lists(
+        st.lists(st.integers(-(2**40) + 1, 2**40 - 1), min_size=3, max_size=3),
+        min_size=1,
+        max_size=30,
+    ),
+    spaces=st.booleans(),
+)
+def test_read_columns_fast_path_matches_exact_path(
+    tmp_path: Path, table: list[list[int]], spaces: bool
+) -> None:
+    from mpc.datasets import _read_exact, _read_plain
+
+    pad = " " if spaces else ""
+    text = "a,value,b\n" + "".join(",".join(f"{pad}{v}" for v in row) + "\n" for row in table)
+    path = tmp_path / "plain.csv"
+    path.write_text(text)
+    fast = _read_plain(path, {"value": 40, "b": 41}, 10**6)
+    exact = _read_exact(path, {"value": 40, "b": 41}, 10**6)
+    assert fast is not None  # a plain file takes the fast path
+    assert fast[0] == exact[0] == len(table)
+    for name in ("value", "b"):
+        assert fast[1][name].tolist() == exact[1][name].tolist()
