@@ -1,8 +1,16 @@
 """mpc: a multi-party computation runtime.
 
-Public API (see README.md): errors, config loading, the DSL (`mpc.dsl`), the driver `Client`.
+Public API (see README.md):
+- writing circuits: `mpc.dsl` (`circuit`, `input`, `reveal`, `sum`, `compile`, `Plan`, …);
+- deployments: `load_config`, `Deployment`, `generate_keys`;
+- running jobs: `Client` (driver), `PartyNode` (a party's node), `run_local` (N local parties);
+- errors, named by whose fault they are (`mpc.errors`).
 """
 
+from mpc import dsl
+from mpc.client import Client, JobOutcome
+from mpc.config import Deployment
+from mpc.config import load as load_config
 from mpc.errors import (
     AbortedError,
     CompileError,
@@ -12,6 +20,7 @@ from mpc.errors import (
     LocalProtocolError,
     MpcError,
     PeerBrokenError,
+    PeerClosedError,
     PeerTimeoutError,
     PeerUnreachableError,
     PolicyError,
@@ -20,16 +29,24 @@ from mpc.errors import (
     SecretBranchError,
     VerificationError,
 )
+from mpc.keys import generate_keys
+from mpc.local import run_local
+from mpc.node import PartyNode
 
 __all__ = [
     "AbortedError",
+    "Client",
     "CompileError",
     "ConfigError",
+    "Deployment",
     "InputError",
     "JobFailedError",
+    "JobOutcome",
     "LocalProtocolError",
     "MpcError",
+    "PartyNode",
     "PeerBrokenError",
+    "PeerClosedError",
     "PeerTimeoutError",
     "PeerUnreachableError",
     "PolicyError",
@@ -37,4 +54,8 @@ __all__ = [
     "RemoteProtocolError",
     "SecretBranchError",
     "VerificationError",
+    "dsl",
+    "generate_keys",
+    "load_config",
+    "run_local",
 ]

@@ -100,7 +100,7 @@ def sum_inputs(n: int, rows: int, fill: Callable[[int, int], int]) -> dict[int, 
 
 
 suites = st.one_of(
-    st.tuples(st.just("additive"), st.integers(2, 5), st.none()),
+    st.tuples(st.just("additive"), st.integers(2, 7), st.none()),
     st.integers(3, 7).flatmap(
         lambda n: st.tuples(st.just("shamir"), st.just(n), st.integers(1, (n - 1) // 2))
     ),
@@ -672,3 +672,24 @@ def test_router_without_wire_gives_the_same_results() -> None:
     expected = linear_plaintext(values, [7, 8, 9])
     driver = reconstruct_driver_outputs(plan, {r.party: r.driver_shares for r in parties})
     check_outputs(plan, parties, driver, expected)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "n", "t"),
+    [("additive", n, None) for n in range(2, 8)]
+    + [("shamir", n, t) for n in range(3, 8) for t in range(1, (n - 1) // 2 + 1)],
+)
+def test_engine_secure_sum_every_supported_n_matches_plaintext(
+    protocol: str, n: int, t: int | None
+) -> None:
+    """secure_sum at full input width (|x| < 2^40) for every n and threshold the suites allow."""
+    rows = 100
+    generator = np.random.default_rng(n * 10 + (t or 0))
+    values = {p: generator.integers(-(2**40) + 1, 2**40, rows) for p in range(n)}
+    plan = plan_for(secure_sum, protocol, n, rows, t)
+    run = run_plan(plan, {p: {KEY: v} for p, v in values.items()})
+    expected = np.sum(list(values.values()), axis=0)
+    assert run.outputs["sum"].tolist() == expected.tolist()
+    assert int(run.outputs["total"]) == int(expected.sum())
+    for party in run.parties:  # every party is a receiver by default
+        assert party.outputs["sum"].tolist() == expected.tolist()
