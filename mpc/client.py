@@ -268,6 +268,7 @@ class Client:
             },
             "predicted": cost.to_dict(),
             "party_seconds": {str(p): s.get("seconds") for p, s in node_stats.items()},
+            "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
         }
         return JobOutcome(outputs, stats, plan)
 

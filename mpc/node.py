@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -62,6 +63,13 @@ from mpc.suite import Suite
 from mpc.wire import Frame
 
 log = logging.getLogger("mpc.node")
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 T = TypeVar("T")
 
 
@@ -325,6 +333,7 @@ class PartyNode:
                 "frames_sent": sum(c.frames_sent for c in counters.values()),
                 "frames_received": sum(c.frames_received for c in counters.values()),
                 "peers": {peer: c.to_dict() for peer, c in counters.items()},
+                "peak_rss_bytes": _peak_rss_bytes(),
             }
             return {
                 "outputs": result.outputs,

@@ -64,6 +64,7 @@ def test_local_secure_sum_matches_plaintext(tmp_path: Path, n: int, protocol: st
     assert stats["rounds"] == (1 if protocol == "additive" else 2)
     assert set(stats["bytes_sent"]) == {str(p) for p in range(n)}
     assert stats["seconds"] > 0
+    assert all(rss > 10 * 2**20 for rss in stats["peak_rss_bytes"].values())  # a real process each
 
 
 def test_local_human_output_and_default_protocol(tmp_path: Path) -> None:
