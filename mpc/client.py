@@ -37,6 +37,7 @@ from mpc.errors import (
     from_wire,
     type_name,
 )
+from mpc.field import domain_named
 from mpc.jobs import ABORT, ERROR, PREPARE, PREPARED, RESULT, RUN, JobRequest, rows_to_wire
 from mpc.net import tls
 from mpc.net.channel import Channel
@@ -154,7 +155,11 @@ class Client:
             return compile(
                 traced,
                 CompileSpec(
-                    self.suite, rows=rows, params=request.params, receivers=request.receivers
+                    self.suite,
+                    rows=rows,
+                    params=request.params,
+                    receivers=request.receivers,
+                    preprocessing=self.deployment.preprocessing,
                 ),
             )
         except ShapeMismatchError as error:
@@ -244,11 +249,10 @@ class Client:
     def _outcome(
         self, plan: Plan, results: dict[int, dict[str, Any]], seconds: float
     ) -> JobOutcome:
-        outputs_by_party = {p: _arrays(p, r.get("outputs"), np.int64) for p, r in results.items()}
-        shares_by_party = {
-            p: _arrays(p, r.get("driver_shares"), np.uint64) for p, r in results.items()
-        }
-        merged = merge_outputs(plan, outputs_by_party)
+        dtype = domain_named(plan.domain).dtype
+        revealed = {p: _arrays(p, r.get("revealed"), dtype) for p, r in results.items()}
+        shares_by_party = {p: _arrays(p, r.get("driver_shares"), dtype) for p, r in results.items()}
+        merged = merge_outputs(plan, revealed, elements=True)
         merged.update(reconstruct_driver_outputs(plan, shares_by_party))
         outputs = {o.name: merged[o.name] for o in plan.outputs if o.name in merged}
         node_stats = {p: r.get("stats", {}) for p, r in sorted(results.items())}
@@ -268,6 +272,23 @@ class Client:
             },
             "predicted": cost.to_dict(),
             "party_seconds": {str(p): s.get("seconds") for p, s in node_stats.items()},
+            "preprocessing": plan.preprocessing,
+            "domain": plan.domain,
+            "offline_rounds": max(
+                (s.get("offline_rounds", 0) for s in node_stats.values()), default=0
+            ),
+            "offline_seconds": max(
+                (s.get("seconds", {}).get("offline", 0.0) for s in node_stats.values()), default=0.0
+            ),
+            "online_seconds": max(
+                (s.get("seconds", {}).get("online", 0.0) for s in node_stats.values()), default=0.0
+            ),
+            "offline_bytes_sent": {
+                str(p): s.get("offline_bytes_sent") for p, s in node_stats.items()
+            },
+            "online_bytes_sent": {
+                str(p): s.get("online_bytes_sent") for p, s in node_stats.items()
+            },
             "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
         }
         return JobOutcome(outputs, stats, plan)
@@ -282,7 +303,7 @@ def _rows_reply(party: int, reply: dict[str, Any]) -> dict[str, int]:
     return rows
 
 
-def _arrays(party: int, data: Any, dtype: type[np.generic]) -> dict[str, np.ndarray]:
+def _arrays(party: int, data: Any, dtype: np.dtype[Any]) -> dict[str, np.ndarray]:
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(

@@ -25,8 +25,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
 from mpc.errors import ConfigError
-
-PROTOCOLS = ("shamir", "additive")
+from mpc.suite import DEALER, PROTOCOLS, provider_problem
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -34,9 +33,10 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _MIN_FRAME_BYTES = 4096
 _T = TypeVar("_T")
 
-_TOP_KEYS = ("deployment", "timeouts", "limits", "driver", "party")
-_DEPLOYMENT_KEYS = ("name", "protocol", "threshold", "keys")
+_TOP_KEYS = ("deployment", "timeouts", "limits", "driver", "dealer", "party")
+_DEPLOYMENT_KEYS = ("name", "protocol", "threshold", "keys", "preprocessing")
 _DRIVER_KEYS = ("certificate", "key")
+_DEALER_KEYS = ("host", "port", "certificate", "key")
 _PARTY_KEYS = ("id", "host", "port", "certificate", "key", "circuits", "datasets")
 
 
@@ -57,6 +57,16 @@ class PartyConfig:
 class DriverConfig:
     """The driver's identity files (it submits jobs; it never listens)."""
 
+    certificate: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DealerConfig:
+    """A trusted dealer process (`mpc dealer`): where it listens and its identity files."""
+
+    host: str
+    port: int
     certificate: Path
     key: Path
 
@@ -93,6 +103,8 @@ class Deployment:
     driver: DriverConfig
     timeouts: Timeouts = Timeouts()
     limits: Limits = Limits()
+    preprocessing: str | None = None
+    dealer: DealerConfig | None = None
 
     @property
     def n_parties(self) -> int:
@@ -182,6 +194,23 @@ def parse(data: Mapping[str, Any], path: Path) -> Deployment:
         certificate=check.path(driver_table, "driver", "certificate", keys_dir / "driver.pem"),
         key=check.path(driver_table, "driver", "key", keys_dir / "driver.key"),
     )
+    preprocessing = None
+    if "preprocessing" in section:
+        preprocessing = check.text(section, "deployment", "preprocessing")
+        problem = provider_problem(protocol, len(parties), preprocessing)
+        if problem:
+            check.fail("deployment.preprocessing", problem)
+    dealer = None
+    if "dealer" in top:
+        table = check.table(top["dealer"], "dealer", _DEALER_KEYS, required=True)
+        dealer = DealerConfig(
+            host=check.text(table, "dealer", "host"),
+            port=check.port(table, "dealer"),
+            certificate=check.path(table, "dealer", "certificate", keys_dir / "dealer.pem"),
+            key=check.path(table, "dealer", "key", keys_dir / "dealer.key"),
+        )
+    if preprocessing == DEALER and dealer is None:
+        check.fail("dealer", "deployment.preprocessing = 'dealer' needs a [dealer] table")
     return Deployment(
         path=file,
         name=name,
@@ -192,6 +221,8 @@ def parse(data: Mapping[str, Any], path: Path) -> Deployment:
         driver=driver,
         timeouts=check.timeouts(top.get("timeouts", {})),
         limits=check.limits(top.get("limits", {})),
+        preprocessing=preprocessing,
+        dealer=dealer,
     )
 
 
@@ -284,6 +315,12 @@ class _Validator:
             circuits=self.circuits(table.get("circuits", []), f"{at}.circuits"),
         )
 
+    def port(self, table: Mapping[str, Any], at: str) -> int:
+        port = self.value(table, at, "port", int)
+        if not 1 <= port <= 65535:
+            self.fail(f"{at}.port", f"must be in 1..65535, got {port}")
+        return port
+
     def datasets(self, value: object, key: str) -> Mapping[str, Path]:
         table = self.table(value, key, None)
         for name in table:
@@ -351,10 +388,15 @@ def to_toml(deployment: Deployment) -> str:
     d = deployment
     lines = [f"# Deployment {d.name!r}, written by mpc.config.to_toml.", ""]
     header = [("name", d.name), ("protocol", d.protocol), ("threshold", d.threshold)]
-    lines += _table("deployment", [*header, ("keys", d.keys_dir)])
+    provider = [("preprocessing", d.preprocessing)] if d.preprocessing else []
+    lines += _table("deployment", [*header, ("keys", d.keys_dir), *provider])
     lines += _table("timeouts", [(name, getattr(d.timeouts, name)) for name in _TIMEOUT_KEYS])
     lines += _table("limits", [(name, getattr(d.limits, name)) for name in _LIMIT_KEYS])
     lines += _table("driver", [("certificate", d.driver.certificate), ("key", d.driver.key)])
+    if d.dealer is not None:
+        where = [("host", d.dealer.host), ("port", d.dealer.port)]
+        files = [("certificate", d.dealer.certificate), ("key", d.dealer.key)]
+        lines += _table("dealer", [*where, *files])
     for party in sorted(d.parties, key=lambda party: party.id):
         scalars = [("id", party.id), ("host", party.host), ("port", party.port)]
         files = [("certificate", party.certificate), ("key", party.key)]

@@ -7,12 +7,13 @@ while not engine.done:
     engine.receive(peer, frame)        # whatever arrives, from whoever
 result = engine.result()
 ```
-Each layer of the plan is a number of communication rounds; in each round the engine merges what
-all of the layer's protocol groups send a peer into one frame `(session, round, step, me, "data",
-{group: arrays})`, and resumes the groups once the frames they expect have arrived. Frames that
-arrive early are buffered by (round, step, sender); stale, duplicate, unexpected or malformed
-frames raise `RemoteProtocolError` naming the peer and round. No I/O, no clock, no trio: the same
-engine runs under the in-memory router (`mpc.testing`) and the trio node (`mpc.node`).
+Stages run in order: round 0 is the offline stage (preprocessing made by the parties, when the
+plan's provider does that), rounds 1.. are the plan's layers. In each communication step the
+engine merges what all of a stage's protocol runs send a peer into one frame
+`(session, round, step, me, "data", {run: arrays})`, and resumes the runs once the frames they
+expect have arrived. Early frames are buffered by (round, step, sender); stale, duplicate,
+unexpected or malformed frames raise `RemoteProtocolError` naming the peer and round. No I/O,
+no clock, no trio: the same engine runs under `mpc.testing` and under the trio node.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from typing import Any
 import numpy as np
 
 from mpc.dsl import Node, Plan
-from mpc.dsl.ir import ConstArray
 from mpc.errors import LocalProtocolError, RemoteProtocolError
-from mpc.protocols.context import Context, Exchange, Payload, ProtocolRun
-from mpc.protocols.inputs import InputItem, additive_share, shamir_share
-from mpc.protocols.linear import public_share
-from mpc.protocols.reveal import RevealItem, reveal
+from mpc.field import domain_named
+from mpc.operations import Operations
+from mpc.preprocessing import Store
+from mpc.preprocessing.dealer import Corrections, party_store
+from mpc.preprocessing.honest_majority import generate, offline_rounds
+from mpc.protocols.context import Context, Exchange, Payload, Run
 from mpc.rng import Csprng
+from mpc.suite import DEALER, HONEST_MAJORITY
 from mpc.wire import DATA, Frame
 
 
@@ -39,17 +42,30 @@ class PartyResult:
     """What one party ends with: outputs revealed to it, and its shares of the driver's outputs."""
 
     party: int
-    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)  # decoded numbers
+    revealed: dict[str, np.ndarray] = field(default_factory=dict)  # the same, as domain elements
     driver_shares: dict[str, np.ndarray] = field(default_factory=dict)
     rounds: int = 0
+    offline_rounds: int = 0
     payload_bytes_sent: dict[int, int] = field(default_factory=dict)
+    offline_payload_bytes: int = 0
+    offline_wire_bytes: int = 0  # set by the transport that ran the engine
 
 
 @dataclass
 class _Run:
     group: int
-    protocol: ProtocolRun
+    protocol: Run[Any]
     exchange: Exchange
+
+
+@dataclass(frozen=True, slots=True)
+class DealerMaterial:
+    """What a party needs from a trusted dealer: its key with the dealer (and corrections)."""
+
+    key: bytes
+    corrections: Corrections | None = None
+    received_bytes: int = 0  # what the corrections cost on the wire (stats only)
 
 
 class Engine:
@@ -64,6 +80,7 @@ class Engine:
         inputs: Mapping[tuple[str, str], np.ndarray],
         pair_keys: Mapping[int, bytes],
         rng: Csprng | None = None,
+        dealer: DealerMaterial | None = None,
     ) -> None:
         suite = plan.suite
         if party not in suite.parties:
@@ -74,9 +91,11 @@ class Engine:
         self.plan = plan
         self.party = party
         self.session = session
-        self._ctx = Context(
-            party, suite, session, rng or Csprng(), pair_keys, _check_inputs(plan, party, inputs)
-        )
+        domain = domain_named(plan.domain)
+        checked = _check_inputs(plan, party, inputs)
+        self._ctx = Context(party, suite, domain, session, rng or Csprng(), pair_keys, checked)
+        self._store: Store | None = None
+        self._ops = Operations(plan, self._ctx, lambda: self._store)
         self._values: list[np.ndarray | None] = [None] * len(plan.nodes)
         self._uses = [0] * len(plan.nodes)
         for node in plan.nodes:
@@ -85,13 +104,22 @@ class Engine:
         self._outbox: list[tuple[int, Frame]] = []
         self._pending: dict[tuple[int, int, int], Any] = {}
         self._result = PartyResult(party)
-        self._layer = -1  # index of the running layer; round number = index + 1
+        needs = plan.needs()
+        self._offline_steps = 0
+        if needs and plan.preprocessing == DEALER:
+            if dealer is None:
+                raise LocalProtocolError("the plan's preprocessing comes from a dealer; none given")
+            self._store = party_store(
+                domain, party, suite.n_parties, dealer.key, session, needs, dealer.corrections
+            )
+        elif needs and plan.preprocessing == HONEST_MAJORITY:
+            self._offline_steps = offline_rounds(suite, needs)
+        self._stage = -1  # 0 = offline, 1.. = the plan's layers
         self._step = 0
         self._runs: list[_Run] = []
         self._sent_step = False
         self.done = False
-        self._run_local(plan.prologue)
-        self._next_layer()
+        self._next_stage()
         self._advance()
 
     # --- public interface ------------------------------------------------------------------------
@@ -102,15 +130,21 @@ class Engine:
 
     @property
     def current_round(self) -> int:
-        """The round (layer number, from 1) the engine is in; 0 before the first."""
-        return self._layer + 1
+        """The round the engine is in: 0 offline, 1.. the plan's layers."""
+        return max(self._stage, 0)
+
+    @property
+    def phase(self) -> str:
+        if self.done:
+            return "done"
+        return "offline" if self._stage == 0 else "online"
 
     def waiting_for(self) -> frozenset[int]:
-        """Peers whose frames the current round still needs (for timeout messages)."""
+        """Peers whose frames the current step still needs (for timeout messages)."""
         if self.done:
             return frozenset()
         needed = frozenset().union(*(run.exchange.expect for run in self._runs))
-        return frozenset(p for p in needed if (self._layer + 1, self._step, p) not in self._pending)
+        return frozenset(p for p in needed if (self._stage, self._step, p) not in self._pending)
 
     def receive(self, peer: int, frame: Frame) -> None:
         """Take a frame from `peer`; may produce frames in the outbox and finish the job."""
@@ -127,12 +161,10 @@ class Engine:
             )
         if self.done:
             raise RemoteProtocolError(peer, "frame after the job finished", round=round_)
-        current = (self._layer + 1, self._step)
-        layers = self.plan.layers
         if (
-            not 1 <= round_ <= len(layers)
-            or frame.step >= layers[round_ - 1].steps
-            or (round_, frame.step) < current
+            not 0 <= round_ <= len(self.plan.layers)
+            or frame.step >= self._steps_of(round_)
+            or (round_, frame.step) < (self._stage, self._step)
         ):
             raise RemoteProtocolError(
                 peer, f"stale or out-of-plan frame (step {frame.step})", round=round_
@@ -150,22 +182,26 @@ class Engine:
             raise LocalProtocolError("the job has not finished")
         return self._result
 
-    # --- execution -------------------------------------------------------------------------------
+    # --- stages and steps ----------------------------------------------------------------------
+    def _steps_of(self, round_: int) -> int:
+        return self._offline_steps if round_ == 0 else self.plan.layers[round_ - 1].steps
+
     def _advance(self) -> None:
         while not self.done:
             if not self._runs:
-                self._finish_layer()
+                self._finish_stage()
                 continue
-            round_ = self._layer + 1
             if not self._sent_step:
                 self._emit()
             needed: set[int] = set().union(*(run.exchange.expect for run in self._runs))
-            if any((round_, self._step, p) not in self._pending for p in needed):
+            if any((self._stage, self._step, p) not in self._pending for p in needed):
                 return
-            frames = {p: self._pending.pop((round_, self._step, p)) for p in needed}
-            stray = [k for k in self._pending if k[:2] == (round_, self._step)]
+            frames = {p: self._pending.pop((self._stage, self._step, p)) for p in needed}
+            stray = [k for k in self._pending if k[:2] == (self._stage, self._step)]
             if stray:
-                raise RemoteProtocolError(stray[0][2], "sent a frame nobody expects", round=round_)
+                raise RemoteProtocolError(
+                    stray[0][2], "sent a frame nobody expects", round=self._stage
+                )
             self._deliver(frames)
 
     def _emit(self) -> None:
@@ -174,24 +210,24 @@ class Engine:
             for peer, payload in run.exchange.send.items():
                 merged.setdefault(peer, {})[run.group] = payload
                 sent = sum(int(a.nbytes) for a in payload)
-                self._result.payload_bytes_sent[peer] = (
-                    self._result.payload_bytes_sent.get(peer, 0) + sent
-                )
+                if self._stage == 0:
+                    self._result.offline_payload_bytes += sent
+                else:
+                    counts = self._result.payload_bytes_sent
+                    counts[peer] = counts.get(peer, 0) + sent
         for peer, groups in sorted(merged.items()):
-            self._outbox.append(
-                (peer, Frame(self.session, self._layer + 1, self._step, self.party, DATA, groups))
-            )
+            frame = Frame(self.session, self._stage, self._step, self.party, DATA, groups)
+            self._outbox.append((peer, frame))
         self._sent_step = True
 
     def _deliver(self, frames: dict[int, Any]) -> None:
-        round_ = self._layer + 1
+        round_ = self._stage
         for peer, payload in frames.items():
             wanted = {run.group for run in self._runs if peer in run.exchange.expect}
             if set(payload) != wanted:
+                got = sorted(payload, key=str)
                 raise RemoteProtocolError(
-                    peer,
-                    f"message carries groups {sorted(payload, key=str)}, expected {sorted(wanted)}",
-                    round=round_,
+                    peer, f"message carries groups {got}, expected {sorted(wanted)}", round=round_
                 )
         still_running = []
         for run in self._runs:
@@ -200,94 +236,81 @@ class Engine:
                 run.exchange = run.protocol.send(received)
                 still_running.append(run)
             except StopIteration as stop:
-                self._store_group(run.group, stop.value)
+                self._finish_run(run.group, stop.value)
             except RemoteProtocolError as error:
                 if error.round is not None:
                     raise
                 raise RemoteProtocolError(error.peer, error.reason, round=round_) from None
         self._runs = still_running
-        self._result.rounds += 1
+        if round_ == 0:
+            self._result.offline_rounds += 1
+        else:
+            self._result.rounds += 1
         self._step += 1
         self._sent_step = False
 
-    def _finish_layer(self) -> None:
-        if self._layer >= 0:
-            self._run_local(self.plan.layers[self._layer].after)
-        self._next_layer()
+    def _finish_stage(self) -> None:
+        if self._stage == 0:
+            self._run_local(self.plan.prologue)
+        elif self._stage > 0:
+            self._run_local(self.plan.layers[self._stage - 1].after)
+        self._next_stage()
 
-    def _next_layer(self) -> None:
-        self._layer += 1
+    def _next_stage(self) -> None:
+        self._stage += 1
         self._step = 0
         self._sent_step = False
-        if self._layer == len(self.plan.layers):
+        if self._stage == 0:
+            if self._offline_steps:
+                protocol = generate(self._ctx, self.plan.needs())
+                self._start_run(0, protocol)
+            return  # no offline stage: _advance finishes it at once
+        if self._stage > len(self.plan.layers):
             if self._pending:
                 (_, _, peer), *_ = self._pending
                 raise RemoteProtocolError(peer, "sent frames beyond the plan")
             self.done = True
             return
-        for index, group in enumerate(self.plan.layers[self._layer].groups):
+        for index, group in enumerate(self.plan.layers[self._stage - 1].groups):
             nodes = [self.plan.nodes[i] for i in group.nodes]
-            protocol = self._start_group(group.op, nodes)
-            try:
-                self._runs.append(_Run(index, protocol, next(protocol)))
-            except StopIteration as stop:
-                self._store_group(index, stop.value)
+            args = [[self._arg(node, k) for k in range(len(node.args))] for node in nodes]
+            if group.op == "reveal":
+                for node in nodes:
+                    self._record_driver_share(node)
+            self._start_run(index, self._ops.start(group.op, nodes, args))
 
-    # --- ops -------------------------------------------------------------------------------------
-    def _start_group(self, op: str, nodes: list[Node]) -> ProtocolRun:
-        if op == "input":
-            return shamir_share(self._ctx, [self._input_item(n) for n in nodes])
-        if op == "reveal":
-            for node in nodes:
-                self._record_driver_share(node)
-            return reveal(
-                self._ctx, [RevealItem(self._arg(node, 0), node.attr("to")) for node in nodes]
-            )
-        raise LocalProtocolError(f"no interactive protocol for op {op!r}")
+    def _start_run(self, group: int, protocol: Run[Any]) -> None:
+        try:
+            self._runs.append(_Run(group, protocol, next(protocol)))
+        except StopIteration as stop:
+            self._finish_run(group, stop.value)
 
-    def _store_group(self, group: int, results: list[np.ndarray | None]) -> None:
-        for node_id, value in zip(
-            self.plan.layers[self._layer].groups[group].nodes, results, strict=True
-        ):
+    def _finish_run(self, group: int, results: Any) -> None:
+        if self._stage == 0:
+            self._store = results
+            return
+        node_ids = self.plan.layers[self._stage - 1].groups[group].nodes
+        for node_id, value in zip(node_ids, results, strict=True):
             node = self.plan.nodes[node_id]
             if node.op == "reveal":
                 if value is not None:
-                    self._result.outputs[node.attr("name")] = value
+                    self._record_output(node, value)
             else:
                 self._values[node_id] = value
             self._release(node)
 
+    # --- local work ------------------------------------------------------------------------------
     def _run_local(self, node_ids: tuple[int, ...]) -> None:
         for node_id in node_ids:
             node = self.plan.nodes[node_id]
-            self._values[node_id] = self._local(node)
+            if node.op == "reveal":  # to the driver only, or a public value
+                self._record_driver_share(node)
+                if not node.vtype.secret and self.party in node.attr("to"):
+                    self._record_output(node, self._arg(node, 0))
+            else:
+                args = [self._arg(node, k) for k in range(len(node.args))]
+                self._values[node_id] = self._ops.local(node, args)
             self._release(node)
-
-    def _local(self, node: Node) -> np.ndarray | None:
-        domain = self._ctx.domain
-        op = node.op
-        if op == "const":
-            value: ConstArray = node.attr("value")
-            return domain.encode(value.array())
-        if op == "input":
-            return additive_share(self._ctx, self._input_item(node))
-        if op == "reveal":  # to the driver only, or a public value
-            self._record_driver_share(node)
-            if not self.plan.nodes[node.args[0]].vtype.secret and self.party in node.attr("to"):
-                self._result.outputs[node.attr("name")] = domain.decode(self._arg(node, 0))
-            return None
-        if op in ("add", "sub"):
-            a, b = (self._share_of(arg) for arg in node.args)
-            combined = domain.add(a, b) if op == "add" else domain.sub(a, b)
-            return np.broadcast_to(combined, node.shape).copy()
-        if op == "neg":
-            return domain.neg(self._arg(node, 0))
-        if op == "mul_public":
-            product = domain.mul(self._arg(node, 0), self._arg(node, 1))
-            return np.broadcast_to(product, node.shape).copy()
-        if op == "sum":
-            return domain.sum(self._arg(node, 0), axis=node.attr("axis"))
-        raise LocalProtocolError(f"no local kernel for op {op!r}")
 
     def _arg(self, node: Node, index: int) -> np.ndarray:
         value = self._values[node.args[index]]
@@ -295,24 +318,16 @@ class Engine:
             raise LocalProtocolError(f"operand {index} of {node.op} node {node.id} is not computed")
         return value
 
-    def _share_of(self, node_id: int) -> np.ndarray:
-        value = self._values[node_id]
-        if value is None:
-            raise LocalProtocolError(f"node {node_id} is not computed")
-        return value if self.plan.nodes[node_id].vtype.secret else public_share(self._ctx, value)
-
-    def _input_item(self, node: Node) -> InputItem:
-        owner = node.attr("party")
-        values = None
-        if owner == self.party:
-            values = self._ctx.domain.encode(
-                self._ctx.inputs[(node.attr("dataset"), node.attr("column"))]
-            )
-        return InputItem(owner, node.id, node.shape, values)
+    def _record_output(self, node: Node, value: np.ndarray) -> None:
+        name = node.attr("name")
+        self._result.revealed[name] = value
+        self._result.outputs[name] = self._ops.decode(node, value)
 
     def _record_driver_share(self, node: Node) -> None:
         if node.attr("driver"):
-            self._result.driver_shares[node.attr("name")] = self._share_of(node.args[0])
+            self._result.driver_shares[node.attr("name")] = self._ops.share_of(
+                node.args[0], self._arg(node, 0)
+            )
 
     def _release(self, node: Node) -> None:
         """Free operands nobody needs any more (keeps peak memory to the live values)."""
@@ -328,19 +343,22 @@ def _check_inputs(
     """The party's inputs the plan needs, checked against their declared shapes and bounds."""
     checked: dict[tuple[str, str], np.ndarray] = {}
     for spec in plan.inputs_of(party):
-        key = (spec.dataset, spec.column)
-        if key not in inputs:
-            raise LocalProtocolError(
-                f"input {spec.dataset}.{spec.column} of party {party} is missing"
-            )
-        values = np.asarray(inputs[key])
-        if values.dtype != np.int64 or values.shape != (spec.rows,):
-            raise LocalProtocolError(
-                f"input {spec.dataset}.{spec.column}: expected int64[{spec.rows}], "
-                f"got {values.dtype}{list(values.shape)}"
-            )
-        limit = np.int64(2**spec.bits)
-        if np.any((values >= limit) | (values <= -limit)):
-            raise LocalProtocolError(f"input {spec.dataset}.{spec.column} exceeds 2^{spec.bits}")
-        checked[key] = values
+        for column in spec.columns:
+            key = (spec.dataset, column)
+            if key not in inputs:
+                raise LocalProtocolError(
+                    f"input {spec.dataset}.{column} of party {party} is missing"
+                )
+            values = np.asarray(inputs[key])
+            if values.dtype != np.int64 or values.shape != (spec.rows,):
+                raise LocalProtocolError(
+                    f"input {spec.dataset}.{column}: expected int64[{spec.rows}], "
+                    f"got {values.dtype}{list(values.shape)}"
+                )
+            limit = np.int64(2 ** (spec.bits + spec.frac))
+            if np.any((values >= limit) | (values <= -limit)):
+                scale = f" scaled by 2^{spec.frac}" if spec.frac else ""
+                message = f"input {spec.dataset}.{column} exceeds 2^{spec.bits}{scale}"
+                raise LocalProtocolError(message)
+            checked[key] = values
     return checked

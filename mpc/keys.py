@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -74,14 +74,21 @@ class DeploymentLike(Protocol):
     def party(self, id: int) -> PartyIdentityFiles: ...
 
 
+def _dealer_of(deployment: DeploymentLike) -> Any:
+    """The deployment's dealer identity files and host, if it declares a dealer."""
+    return getattr(deployment, "dealer", None)
+
+
 def generate_keys(
     deployment: DeploymentLike,
     *,
     parties: Iterable[int] | None = None,
     driver: bool = True,
+    dealer: bool = True,
     force: bool = False,
 ) -> list[Path]:
-    """Create a private key and a self-signed certificate for each selected party and the driver.
+    """Create a private key and a self-signed certificate for each selected party, the driver
+    and (when the deployment declares one) the dealer.
 
     `parties` defaults to all of them. Nothing is written if any target file exists and `force` is
     false (ConfigError naming that file); with `force`, each file is replaced atomically. Missing
@@ -96,6 +103,10 @@ def generate_keys(
     if driver:
         subject = f"mpc driver ({deployment.name})"
         targets.append((deployment.driver.key, deployment.driver.certificate, subject, None))
+    dealer_files = _dealer_of(deployment)
+    if dealer and dealer_files is not None:
+        subject = f"mpc dealer ({deployment.name})"
+        targets.append((dealer_files.key, dealer_files.certificate, subject, dealer_files.host))
     paths = [path for key_path, cert_path, _, _ in targets for path in (key_path, cert_path)]
     if len(set(paths)) != len(paths):
         shared = next(path for path in paths if paths.count(path) > 1)

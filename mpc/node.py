@@ -29,9 +29,10 @@ import trio
 
 from mpc import keys
 from mpc.config import Deployment
-from mpc.datasets import read_columns
+from mpc.datasets import Column, read_columns
+from mpc.dealer import corrections_from_wire, needs_to_wire
 from mpc.dsl import Circuit, CompileSpec, Plan, compile, load_circuit
-from mpc.engine import Engine, PartyResult
+from mpc.engine import DealerMaterial, Engine, PartyResult
 from mpc.errors import (
     AbortedError,
     CompileError,
@@ -40,6 +41,7 @@ from mpc.errors import (
     PeerTimeoutError,
     PolicyError,
     RemoteProtocolError,
+    from_wire,
     to_wire,
     type_name,
 )
@@ -57,10 +59,10 @@ from mpc.jobs import (
 )
 from mpc.net import tls
 from mpc.net.channel import Channel
-from mpc.net.mesh import Mesh
+from mpc.net.mesh import Mesh, dial
 from mpc.runner import drive
-from mpc.suite import Suite
-from mpc.wire import Frame
+from mpc.suite import DEALER, Suite
+from mpc.wire import DEAL, DEALT, Frame
 
 log = logging.getLogger("mpc.node")
 
@@ -108,6 +110,9 @@ class PartyNode:
         self._peer_certificates = {
             p.id: keys.load_certificate(p.certificate) for p in deployment.parties if p.id != party
         }
+        self._dealer_certificate = (
+            keys.load_certificate(deployment.dealer.certificate) if deployment.dealer else None
+        )
         self._sessions: dict[bytes, _Session] = {}
         self.jobs_done = 0
 
@@ -291,6 +296,7 @@ class PartyNode:
                 rows=parse_rows(run.get("rows"), "driver"),
                 params=request.params,
                 receivers=request.receivers,
+                preprocessing=self.deployment.preprocessing,
             ),
         )
         if plan.fingerprint != run.get("fingerprint"):
@@ -311,22 +317,43 @@ class PartyNode:
                 timeout=self.timeouts.connect,
             )
             connected_at = clock()
+            connected_bytes = sum(c.bytes_sent for c in mesh.counters().values())
             pair_keys = keys.pair_keys(self._key, self.me.id, self._peer_certificates, session.id)
+            dealt = await self._dealer_material(plan, session.id)
             engine = Engine(
-                plan, self.me.id, session=session.id, inputs=prepared.inputs, pair_keys=pair_keys
+                plan,
+                self.me.id,
+                session=session.id,
+                inputs=prepared.inputs,
+                pair_keys=pair_keys,
+                dealer=dealt,
             )
-            result = await self._run_engine(engine, mesh)
+            online: dict[str, float] = {}
+
+            def online_starts() -> None:
+                online["at"] = clock()
+
+            result = await self._run_engine(engine, mesh, online_starts)
             done_at = clock()
             counters = mesh.counters()
+            sent = sum(c.bytes_sent for c in counters.values())
+            online_at = online.get("at", connected_at)
             stats = {
                 "party": self.me.id,
                 "rounds": result.rounds,
+                "offline_rounds": result.offline_rounds,
                 "seconds": {
                     "prepare": prepared_at - started,
                     "connect": connected_at - prepared_at,
+                    "offline": online_at - connected_at,
+                    "online": done_at - online_at,
                     "run": done_at - connected_at,
                     "total": done_at - started,
                 },
+                "offline_bytes_sent": result.offline_wire_bytes,
+                "online_bytes_sent": sent - connected_bytes - result.offline_wire_bytes,
+                "dealer_bytes_received": dealt.received_bytes if dealt else 0,
+                "offline_payload_bytes": result.offline_payload_bytes,
                 "payload_bytes_sent": sum(result.payload_bytes_sent.values()),
                 "bytes_sent": sum(c.bytes_sent for c in counters.values()),
                 "bytes_received": sum(c.bytes_received for c in counters.values()),
@@ -336,16 +363,56 @@ class PartyNode:
                 "peak_rss_bytes": _peak_rss_bytes(),
             }
             return {
-                "outputs": result.outputs,
+                "revealed": result.revealed,
                 "driver_shares": result.driver_shares,
                 "stats": stats,
             }
 
         return await self._watching_driver(driver, execute)
 
-    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+    async def _run_engine(
+        self, engine: Engine, mesh: Mesh, online_starts: Callable[[], None] | None = None
+    ) -> PartyResult:
         """Run the engine over the mesh (a seam for tests that need a misbehaving party)."""
-        return await drive(engine, mesh.channels, round_timeout=self.timeouts.round)
+        return await drive(
+            engine, mesh.channels, round_timeout=self.timeouts.round, online_starts=online_starts
+        )
+
+    async def _dealer_material(self, plan: Plan, session: bytes) -> DealerMaterial | None:
+        """This party's key with the dealer, and for the last party the dealer's corrections."""
+        dealer = self.deployment.dealer
+        needs = plan.needs()
+        if plan.preprocessing != DEALER or not needs:
+            return None
+        if dealer is None or self._dealer_certificate is None:
+            raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
+        n = self.deployment.n_parties
+        key = keys.pair_keys(self._key, self.me.id, {n: self._dealer_certificate}, session)[n]
+        if self.me.id != n - 1:
+            return DealerMaterial(key)
+        deadline = trio.current_time() + self.timeouts.connect
+        channel = await dial(
+            dealer,
+            context=self._client_context,
+            identities=self.identities,
+            deadline=deadline,
+            limits=self.deployment.limits,
+        )
+        try:
+            request = {"domain": plan.domain, "needs": needs_to_wire(needs)}
+            await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))
+            with trio.move_on_after(self.timeouts.round) as scope:
+                answer = await channel.receive()
+            if scope.cancelled_caught:
+                raise PeerTimeoutError("dealer", "dealing", self.timeouts.round)
+        finally:
+            await channel.aclose()
+        if answer.kind == ERROR:
+            raise from_wire(answer.payload)
+        if answer.kind != DEALT or not isinstance(answer.payload, dict):
+            raise RemoteProtocolError("dealer", f"answered {answer.kind!r} to a deal request")
+        corrections = corrections_from_wire(answer.payload.get("corrections"), "dealer")
+        return DealerMaterial(key, corrections, channel.counters.bytes_received)
 
     async def _watching_driver(self, driver: Channel, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work`, stopping it if the driver aborts the job or disconnects."""
@@ -394,13 +461,25 @@ class PartyNode:
         probe: Plan = compile(
             circuit,
             CompileSpec(
-                self.suite, default_rows=1, params=request.params, receivers=request.receivers
+                self.suite,
+                default_rows=1,
+                params=request.params,
+                receivers=request.receivers,
+                preprocessing=self.deployment.preprocessing,
             ),
         )
-        needed: dict[str, dict[str, int]] = {}
+        needed: dict[str, dict[str, Column]] = {}
         for spec in probe.inputs_of(me):
             columns = needed.setdefault(spec.dataset, {})
-            columns[spec.column] = min(columns.get(spec.column, spec.bits), spec.bits)
+            for column in spec.columns:
+                seen = columns.get(column)
+                if seen is not None and seen.frac != spec.frac:
+                    message = (
+                        f"column {spec.dataset}.{column} is read both as integers and decimals"
+                    )
+                    raise CompileError(message)
+                bits = spec.bits if seen is None else min(seen.bits, spec.bits)
+                columns[column] = Column(bits, spec.frac)
         bindings = request.bindings.get(me, {})
         for name in bindings:
             if name not in needed:

@@ -5,7 +5,8 @@
 - Outputs revealed to the driver: each party sent its share; `reconstruct_driver_outputs`
   adds them (additive) or interpolates them after checking that all n Shamir shares lie on one
   polynomial of degree t.
-- `to_json`: int64 arrays → JSON numbers (scalars for shape ()).
+- `to_json`: int64 / float64 arrays → JSON numbers (scalars for shape ()).
+Integer outputs decode to int64, fixed-point outputs to float64.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from typing import Any
 import numpy as np
 
 from mpc.dsl import Plan
+from mpc.dsl.plan import Output
 from mpc.errors import VerificationError
+from mpc.field import Domain, domain_named
 from mpc.sharing import additive, shamir
+
+
+def decode(domain: Domain, output: Output, value: np.ndarray) -> np.ndarray:
+    """Plain numbers of an output: int64 for integers, float64 for fixed point."""
+    if output.kind == "fixed":
+        return domain.decode_scaled(value, output.frac)
+    return domain.decode(value)
 
 
 def reconstruct_driver_outputs(
@@ -25,6 +35,7 @@ def reconstruct_driver_outputs(
 ) -> dict[str, np.ndarray]:
     """The outputs revealed to the driver, from every party's shares."""
     suite = plan.suite
+    domain = domain_named(plan.domain)
     outputs: dict[str, np.ndarray] = {}
     for output in plan.outputs:
         if not output.driver:
@@ -35,24 +46,29 @@ def reconstruct_driver_outputs(
             if share is None:
                 raise VerificationError(f"party {party} sent no share of output {output.name!r}")
             share = np.asarray(share)
-            if share.dtype != np.uint64 or share.shape != output.shape:
+            if share.dtype != domain.dtype or share.shape != output.shape:
                 raise VerificationError(f"party {party}'s share of {output.name!r} is malformed")
             parts.append(share)
         if suite.protocol == "additive":
-            value = additive.reconstruct(np.stack(parts))
+            value = additive.reconstruct(np.stack(parts), domain)
         else:
             parties = list(suite.parties)
-            if not shamir.is_consistent(parts, parties, suite.threshold):
+            t = suite.threshold
+            if not shamir.is_consistent(parts, parties, t, domain):
                 raise VerificationError(f"shares of output {output.name!r} are inconsistent")
-            value = shamir.reconstruct(parts[: suite.threshold + 1], parties[: suite.threshold + 1])
-        outputs[output.name] = suite.domain.decode(value)
+            value = shamir.reconstruct(parts[: t + 1], parties[: t + 1], domain)
+        outputs[output.name] = decode(domain, output, value)
     return outputs
 
 
 def merge_outputs(
-    plan: Plan, per_party: Mapping[int, Mapping[str, np.ndarray]]
+    plan: Plan, per_party: Mapping[int, Mapping[str, np.ndarray]], *, elements: bool = False
 ) -> dict[str, np.ndarray]:
-    """Outputs revealed to parties, checked to agree across the receivers that reported them."""
+    """Outputs revealed to parties, checked to agree across the receivers that reported them.
+
+    With `elements`, the parties reported domain elements, which are decoded here.
+    """
+    domain = domain_named(plan.domain)
     merged: dict[str, np.ndarray] = {}
     for output in plan.outputs:
         for party in output.to:
@@ -63,6 +79,9 @@ def merge_outputs(
             if output.name in merged and not np.array_equal(merged[output.name], value):
                 raise VerificationError(f"receivers disagree on output {output.name!r}")
             merged[output.name] = value
+    if elements:
+        by_name = {o.name: o for o in plan.outputs}
+        return {name: decode(domain, by_name[name], value) for name, value in merged.items()}
     return merged
 
 

@@ -12,7 +12,7 @@ still needs something from it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import trio
 
@@ -45,13 +45,17 @@ async def _write(
     channel: Channel,
     queue: trio.MemoryReceiveChannel[Frame],
     errors: list[MpcError],
+    offline_bytes: list[int],
 ) -> None:
     async for frame in queue:
+        before = channel.counters.bytes_sent
         try:
             await channel.send(frame)
         except MpcError as error:
             errors.append(error)
             return
+        if frame.round == 0:  # the offline stage: preprocessing the parties make themselves
+            offline_bytes[0] += channel.counters.bytes_sent - before
 
 
 def _abort_from(peer: int, frame: Frame) -> AbortedError:
@@ -63,24 +67,31 @@ def _abort_from(peer: int, frame: Frame) -> AbortedError:
 
 
 async def drive(
-    engine: Engine, channels: Mapping[int, Channel], *, round_timeout: float
+    engine: Engine,
+    channels: Mapping[int, Channel],
+    *,
+    round_timeout: float,
+    online_starts: Callable[[], None] | None = None,
 ) -> PartyResult:
     """Run `engine` to completion over `channels` (peer → channel), flushing all it sends."""
     inbox_send, inbox = trio.open_memory_channel[Item](math.inf)
     queues: dict[int, trio.MemorySendChannel[Frame]] = {}
     send_errors: list[MpcError] = []
+    offline_bytes = [0]
     error: MpcError | None = None
     result: PartyResult | None = None
     async with trio.open_nursery() as senders:
         for peer, channel in channels.items():
             queue_send, queue = trio.open_memory_channel[Frame](math.inf)
             queues[peer] = queue_send
-            senders.start_soon(_write, peer, channel, queue, send_errors)
+            senders.start_soon(_write, peer, channel, queue, send_errors, offline_bytes)
         async with trio.open_nursery() as readers:
             for peer, channel in channels.items():
                 readers.start_soon(_read, peer, channel, inbox_send)
             try:
-                result = await _loop(engine, queues, inbox, send_errors, round_timeout)
+                result = await _loop(
+                    engine, queues, inbox, send_errors, round_timeout, online_starts
+                )
             except MpcError as caught:
                 error = caught
             readers.cancel_scope.cancel()
@@ -101,6 +112,7 @@ async def drive(
     if error is not None:
         raise error
     assert result is not None
+    result.offline_wire_bytes = offline_bytes[0]
     return result
 
 
@@ -110,9 +122,15 @@ async def _loop(
     inbox: trio.MemoryReceiveChannel[Item],
     send_errors: list[MpcError],
     round_timeout: float,
+    online_starts: Callable[[], None] | None,
 ) -> PartyResult:
     closed: set[int] = set()
+    offline = True
     while True:
+        if offline and engine.phase != "offline":
+            offline = False
+            if online_starts is not None:
+                online_starts()
         for peer, frame in engine.outbox():
             queues[peer].send_nowait(frame)
         if engine.done:

@@ -1,7 +1,8 @@
-"""What each protocol suite is: its domain, its parameters, and who sends what to whom.
+"""What each protocol suite is: its parameters, who sends what to whom, what preprocessing needs.
 
 The DSL's cost model and the protocols both read the communication pattern from here, so the
-bytes that `Plan.cost()` predicts are the bytes the protocols send.
+bytes that `Plan.cost()` predicts are the bytes the protocols send. The arithmetic domain is
+chosen per plan (`mpc.dsl`): the smallest of Z_2^64, F_(2^61−1), F_(2^127−1) that holds it.
 
 | suite      | domain        | parties | corruption tolerated (semi-honest) |
 |------------|---------------|---------|-------------------------------------|
@@ -15,9 +16,58 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mpc.field import F61, RING64, Domain
-
 PROTOCOLS = ("shamir", "additive")
+KAPPA = 40  # statistical security of masked openings (truncation): 2^-40
+DEALER, HONEST_MAJORITY, OT = "dealer", "honest-majority", "ot"
+PROVIDERS = (DEALER, HONEST_MAJORITY, OT)
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """Preprocessed material one node consumes, exactly once.
+
+    kinds: `triple` (a, b, c = a·b of `shapes[0]`), `square` (a, a²), `matrix` (A, B, C = A@B of
+    shapes A = shapes[0], B = shapes[1]), `trunc` (r' < 2^bits and r = r''·2^bits + r' with
+    r'' < 2^(width + κ − bits), of `shapes[0]`).
+    """
+
+    node: int
+    kind: str
+    shapes: tuple[tuple[int, ...], ...]
+    bits: int = 0
+    width: int = 0
+
+    @property
+    def size(self) -> int:
+        total = 0
+        for shape in self.shapes:
+            count = 1
+            for d in shape:
+                count *= d
+            total += count
+        return total
+
+
+def provider_problem(protocol: str, n_parties: int, provider: str | None) -> str | None:
+    """Why `provider` cannot preprocess for this suite (None when it can)."""
+    if provider is None:
+        if protocol == "additive":
+            return (
+                "products and truncations of the additive suite need preprocessing: set "
+                "deployment.preprocessing to 'dealer' (a trusted dealer process) or, with n ≥ 3, "
+                "'honest-majority' (the parties make it themselves; tolerates t < n/2 colluding "
+                "parties instead of n − 1)"
+            )
+        return None
+    if provider not in PROVIDERS:
+        return f"unknown preprocessing provider {provider!r} (choose one of {', '.join(PROVIDERS)})"
+    if provider == OT:
+        return "the OT-based provider arrives with the oblivious-transfer suite; use 'dealer'"
+    if protocol == "shamir" and provider == DEALER:
+        return "the shamir suite makes its own preprocessing; the dealer serves the additive suite"
+    if provider == HONEST_MAJORITY and n_parties < 3:
+        return "'honest-majority' preprocessing needs n ≥ 3 parties; with 2 use 'dealer'"
+    return None
 
 
 def default_threshold(protocol: str, n_parties: int) -> int:
@@ -61,10 +111,6 @@ class Suite:
         return cls(protocol, n_parties, t)
 
     @property
-    def domain(self) -> Domain:
-        return F61 if self.protocol == "shamir" else RING64
-
-    @property
     def parties(self) -> range:
         return range(self.n_parties)
 
@@ -99,3 +145,17 @@ class Suite:
     def point(self, party: int) -> int:
         """The Shamir evaluation point of a party."""
         return party + 1
+
+    # --- Shamir products: degree reduction by resharing (GRR) ------------------------------------
+    def resharers(self, label: int) -> tuple[int, ...]:
+        """The 2t + 1 parties that reshare a degree-2t product, rotated by `label` for balance."""
+        return tuple(sorted((label + k) % self.n_parties for k in range(2 * self.threshold + 1)))
+
+    def reshare_seeded(self, resharer: int) -> tuple[int, ...]:
+        """Parties whose part of a resharing comes from their pair key with the resharer."""
+        return tuple((resharer + k) % self.n_parties for k in range(1, self.threshold + 1))
+
+    def reshare_sent(self, resharer: int) -> tuple[int, ...]:
+        """Parties the resharer sends an explicit part to (n − 1 − t of them)."""
+        seeded = set(self.reshare_seeded(resharer))
+        return tuple(p for p in self.parties if p != resharer and p not in seeded)

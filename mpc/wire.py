@@ -20,14 +20,16 @@ from mpc.errors import LocalProtocolError, RemoteProtocolError
 
 ARRAY_EXT = 1
 LENGTH_BYTES = 4
-# dtypes that may cross the wire, by their canonical little-endian names
+# dtypes that may cross the wire, by their canonical little-endian names (V16: an element of
+# F_(2^127-1), two little-endian uint64 words)
 _DTYPES = {
     np.dtype(name).str: np.dtype(name)
-    for name in ("<u8", "<i8", "<u4", "<i4", "|u1", "|i1", "|b1", "<f8")
+    for name in ("<u8", "<i8", "<u4", "<i4", "|u1", "|i1", "|b1", "<f8", "|V16")
 }
 # Frame kinds. Engine data between parties; mesh set-up and teardown; driver <-> node job messages.
 DATA, PART, HELLO, ABORT = "data", "part", "hello", "abort"
 PREPARE, PREPARED, RUN, RESULT, ERROR = "prepare", "prepared", "run", "result", "error"
+PROGRESS, DEAL, DEALT = "progress", "deal", "dealt"
 _PART_OVERHEAD = 256  # msgpack header of a part frame, generously
 
 

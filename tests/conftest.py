@@ -39,8 +39,9 @@ def make_deployment(tmp_path: Path) -> MakeDeployment:
         timeouts: Mapping[str, float] | None = None,
         circuits: Mapping[int, Sequence[Path]] | None = None,
         datasets: Mapping[int, Mapping[str, Path]] | None = None,
+        preprocessing: str | None = None,
     ) -> Deployment:
-        ports = free_ports(n)
+        ports = free_ports(n + 1)
         parties: list[dict[str, Any]] = []
         for party in range(n):
             files = dict((datasets or {}).get(party, {}))
@@ -67,6 +68,10 @@ def make_deployment(tmp_path: Path) -> MakeDeployment:
             ),
             "party": parties,
         }
+        if preprocessing:
+            data["deployment"]["preprocessing"] = preprocessing
+        if preprocessing == "dealer":
+            data["dealer"] = {"host": "127.0.0.1", "port": ports[n]}
         path = tmp_path / "deployment.toml"
         deployment = config.parse(data, path)
         path.write_text(config.to_toml(deployment))

@@ -358,38 +358,47 @@ def test_shape_mismatch_of_a_derived_value_names_its_input() -> None:
     assert "right.b of party 1 (5 rows)" in str(info.value)
 
 
-@pytest.mark.parametrize(("bits", "fails"), [(40, True), (30, False)])
-def test_compile_checks_the_field_bound(bits: int, fails: bool) -> None:
-    compile_spec = spec("shamir", 3, 10**6, params={"bits": bits})
-    if fails:
-        error = compile_error(secure_sum, compile_spec)
-        assert "exact range" in str(error)
-        assert "F_(2^61-1)" in str(error)
-        assert_site(error, "secure_sum.py")
-    else:
-        plan = compile(secure_sum, compile_spec)
-        assert plan.inputs[0].bits == 30
-    # the ring's range is larger: the same circuit fits the additive suite at 40 bits
-    compile(secure_sum, spec("additive", 3, 10**6, params={"bits": bits}))
+@pytest.mark.parametrize(("bits", "domain"), [(40, "F127"), (30, "F61")])
+def test_compile_picks_the_smallest_field_that_holds_the_sum(bits: int, domain: str) -> None:
+    plan = compile(secure_sum, spec("shamir", 3, 10**6, params={"bits": bits}))
+    assert plan.domain == domain  # 3·10^6·2^40 > 2^60: the 61-bit field would wrap
+    assert plan.inputs[0].bits == bits
+    # the ring's range is larger: the additive suite stays in Z_2^64 at 40 bits
+    assert compile(secure_sum, spec("additive", 3, 10**6, params={"bits": bits})).domain == "Z64"
 
 
-def test_compile_checks_the_bound_of_public_products() -> None:
+def test_compile_refuses_values_beyond_every_domain() -> None:
+    @dsl.circuit
+    def scaled(job: dsl.Job) -> None:
+        x = dsl.input(0, "d", "v", bits=62)
+        dsl.reveal(x * x * x, "x")
+
+    error = compile_error(scaled, spec("shamir", 3, 1))
+    assert "beyond the exact range of every domain" in str(error)
+    assert_site(error, THIS_FILE)
+
+
+def test_compile_picks_the_field_for_public_products() -> None:
     @dsl.circuit
     def scaled(job: dsl.Job) -> None:
         dsl.reveal(dsl.input(0, "d", "v", bits=40) * np.array([2**22]), "x")
 
-    assert "exact range" in str(compile_error(scaled, spec("shamir", 3, 1)))
-    compile(scaled, spec("additive", 3, 1))
+    assert compile(scaled, spec("shamir", 3, 1)).domain == "F127"
+    assert compile(scaled, spec("additive", 3, 1)).domain == "Z64"
 
 
-def test_secret_times_secret_is_a_compile_error() -> None:
+def test_secret_times_secret_needs_a_provider_with_the_additive_suite() -> None:
     @dsl.circuit
     def product(job: dsl.Job) -> None:
         dsl.reveal(dsl.input(0, "d", "v") * dsl.input(1, "d", "v"), "p")
 
     error = compile_error(product)
-    assert "secret × secret" in str(error)
-    assert_site(error, THIS_FILE)
+    assert "need preprocessing" in str(error)
+    assert "'dealer'" in str(error)
+    assert "'honest-majority'" in str(error)
+    plan = compile(product, CompileSpec(Suite.of("shamir", 3), default_rows=1))
+    assert [n.op for n in plan.nodes] == ["input", "input", "mul", "reveal"]
+    assert plan.preprocessing is None  # shamir multiplies by resharing: no material
 
 
 def test_public_constants_are_folded_into_one_const() -> None:
@@ -426,13 +435,24 @@ def test_public_constant_overflow_is_a_compile_error() -> None:
     assert "overflows int64" in str(compile_error(big, spec(rows=1)))
 
 
-@pytest.mark.parametrize("value", [1.5, np.array([0.5]), "3"], ids=repr)
-def test_non_integer_constants_are_a_compile_error(value: Any) -> None:
+@pytest.mark.parametrize("value", ["3", None, {"a": 1}], ids=repr)
+def test_non_numeric_constants_are_a_compile_error(value: Any) -> None:
+    @dsl.circuit
+    def odd(job: dsl.Job) -> None:
+        dsl.reveal(dsl.input(0, "d", "v") + value, "x")
+
+    assert "public constants are numbers" in str(compile_error(odd, spec(rows=1)))
+
+
+@pytest.mark.parametrize("value", [1.5, np.array([0.5])], ids=repr)
+def test_float_constants_make_fixed_point_values(value: Any) -> None:
     @dsl.circuit
     def floaty(job: dsl.Job) -> None:
         dsl.reveal(dsl.input(0, "d", "v") + value, "x")
 
-    assert "integers" in str(compile_error(floaty, spec(rows=1)))
+    plan = compile(floaty, spec(rows=1))
+    (output,) = plan.outputs
+    assert (output.kind, output.frac) == ("fixed", 16)
 
 
 def test_sum_axis_out_of_range_is_a_compile_error() -> None:
@@ -554,8 +574,8 @@ def test_circuit_that_reveals_nothing_is_a_compile_error() -> None:
     [
         (lambda: dsl.input(3, "d", "v"), r"party must be one of \[0, 1, 2\], got 3"),
         (lambda: dsl.input(True, "d", "v"), "party must be one of"),
-        (lambda: dsl.input(0, "", "v"), "dataset must be a non-empty string"),
-        (lambda: dsl.input(0, "d", ""), "column must be a non-empty string"),
+        (lambda: dsl.input(0, "", "v"), "dataset must be an identifier"),
+        (lambda: dsl.input(0, "d", ""), "columns must be non-empty strings"),
         (lambda: dsl.input(0, "my-data", "v"), "dataset must be an identifier"),
         (lambda: dsl.input(0, "d", "v", bits=0), "bits must be an int in 1..62, got 0"),
         (lambda: dsl.input(0, "d", "v", bits=63), "bits must be an int in 1..62, got 63"),

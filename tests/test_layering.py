@@ -37,21 +37,23 @@ NUMPY_CRYPTO = frozenset({"numpy", "cryptography"})
 BASE = {  # layer 0: which other base modules each may import
     "mpc.errors": (),
     "mpc.rng": ("mpc.errors",),
-    "mpc.field": ("mpc.errors", "mpc.rng"),
-    "mpc.suite": ("mpc.errors", "mpc.field"),
-    "mpc.config": ("mpc.errors",),
+    "mpc.field.*": ("mpc.errors", "mpc.rng", "mpc.field.*"),
+    "mpc.suite": ("mpc.errors",),
+    "mpc.config": ("mpc.errors", "mpc.suite"),
     "mpc.keys": ("mpc.errors",),
     "mpc.datasets": ("mpc.errors",),
 }
 L0 = tuple(BASE)
 L1 = ("mpc.sharing.*", "mpc.protocols.*", "mpc.ot.*", "mpc.gc.*", "mpc.preprocessing.*", "mpc.dp.*")
 L2 = ("mpc.dsl.*",)
-L3 = ("mpc.engine", "mpc.wire", "mpc.results", "mpc.jobs")
+L3 = ("mpc.engine", "mpc.operations", "mpc.wire", "mpc.results", "mpc.jobs")
 L4 = ("mpc.net.*",)
-L5 = ("mpc.node", "mpc.runner", "mpc.client", "mpc.local", "mpc.testing")
+L5 = ("mpc.node", "mpc.dealer", "mpc.runner", "mpc.client", "mpc.local", "mpc.testing")
+L5_BENCH = ("mpc.bench.*",)  # the benchmark harness (`mpc bench`), a development tool
 L6 = ("mpc.cli", "mpc.__main__", "mpc")  # `mpc` is the public hub, mpc/__init__.py
 RUNTIME = frozenset({"numpy", "msgpack", "trio", "cryptography"})
 USER_CODE = frozenset({"circuits", "parties"})
+BENCH_EXTRA = frozenset({"matplotlib", "rich"})  # the optional `bench` extra
 
 LAYERS: tuple[Layer, ...] = (
     *(Layer(f"0 base ({m})", (m,), NUMPY_CRYPTO, allowed) for m, allowed in BASE.items()),
@@ -72,6 +74,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer("4 net", L4, frozenset({"trio", "msgpack"}), (*L0, "mpc.wire", *L4)),
     Layer("5 node", L5, RUNTIME, ("mpc.*",), USER_CODE),
+    Layer("5 bench", L5_BENCH, RUNTIME | BENCH_EXTRA, ("mpc.*",), USER_CODE),
     Layer("6 entry", L6, RUNTIME, ("mpc.*",), USER_CODE),
 )
 CIRCUIT_MPC = ("mpc", "mpc.dsl")
@@ -304,7 +307,7 @@ def test_layering_catches_an_import_inside_a_function() -> None:
         ("mpc.rng", "import numpy.random", "never random"),
         ("mpc.rng", "from numpy import random", "never random"),
         ("mpc.rng", "import numpy as xp\nx = xp.random.default_rng()", "uses numpy.random"),
-        ("mpc.field", "y = np.random.randint(5)", "uses numpy.random"),
+        ("mpc.field.mersenne61", "y = np.random.randint(5)", "uses numpy.random"),
     ],
 )
 def test_layering_catches_a_forbidden_import(module: str, line: str, expected: str) -> None:

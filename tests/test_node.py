@@ -196,7 +196,9 @@ async def test_driver_names_a_party_that_is_not_running(make_deployment: MakeDep
 class GarbageNode(PartyNode):
     """Sends bytes that are not a frame once the job starts."""
 
-    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+    async def _run_engine(
+        self, engine: Engine, mesh: Mesh, online_starts: object = None
+    ) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((7).to_bytes(4, "big") + b"garbage")
         await trio.sleep(math.inf)
@@ -206,7 +208,9 @@ class GarbageNode(PartyNode):
 class OversizedNode(PartyNode):
     """Announces a frame far over the limit."""
 
-    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+    async def _run_engine(
+        self, engine: Engine, mesh: Mesh, online_starts: object = None
+    ) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((2**31).to_bytes(4, "big"))
         await trio.sleep(math.inf)
@@ -216,7 +220,9 @@ class OversizedNode(PartyNode):
 class HungNode(PartyNode):
     """Stops answering once the job starts."""
 
-    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+    async def _run_engine(
+        self, engine: Engine, mesh: Mesh, online_starts: object = None
+    ) -> PartyResult:
         await trio.sleep(math.inf)
         raise AssertionError
 
@@ -224,7 +230,9 @@ class HungNode(PartyNode):
 class DyingNode(PartyNode):
     """Drops every connection abruptly in the middle of the job, like a killed process."""
 
-    async def _run_engine(self, engine: Engine, mesh: Mesh) -> PartyResult:
+    async def _run_engine(
+        self, engine: Engine, mesh: Mesh, online_starts: object = None
+    ) -> PartyResult:
         for channel in mesh.channels.values():
             await trio.aclose_forcefully(channel.stream)
         await trio.sleep(math.inf)
@@ -309,3 +317,96 @@ async def test_node_refuses_an_unknown_session_hello(make_deployment: MakeDeploy
 def test_values_fixture_writes_csv(tmp_path: Path) -> None:
     path = write_values(tmp_path / "x.csv", [1, -2])
     assert path.read_text() == "id,value\n0,1\n1,-2\n"
+
+
+# --- products over TLS: the providers ------------------------------------------------------------
+
+INNER = SECURE_SUM.parent / "inner_product.py"
+
+
+def decimals(tmp_path: Path, name: str, values: Sequence[float]) -> Path:
+    path = tmp_path / f"{name}.csv"
+    path.write_text(f"id,{name}\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    return path
+
+
+@asynccontextmanager
+async def running_dealer(deployment: Deployment) -> AsyncIterator[object]:
+    from mpc.dealer import DealerNode
+
+    dealer = DealerNode(deployment)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(dealer.serve)
+        yield dealer
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    ("n", "protocol", "provider"),
+    [
+        (2, "additive", "dealer"),
+        (3, "additive", "dealer"),
+        (3, "additive", "honest-majority"),
+        (3, "shamir", None),
+    ],
+)
+async def test_nodes_inner_product_matches_plaintext(
+    make_deployment: MakeDeployment, tmp_path: Path, n: int, protocol: str, provider: str | None
+) -> None:
+    x = [1.25, -2.5, 99.75, 0.01]
+    y = [4.0, 0.5, -1.5, 100.0]
+    files = {0: {"x": decimals(tmp_path, "x", x)}, 1: {"y": decimals(tmp_path, "y", y)}}
+    deployment = make_deployment(
+        n, protocol, datasets=files, circuits={p: [INNER] for p in range(n)}, preprocessing=provider
+    )
+    async with (
+        running_nodes(deployment),
+        running_dealer(deployment) if provider == "dealer" else _nothing(),
+    ):
+        with trio.fail_after(60):
+            outcome = await Client(deployment).run(INNER)
+    expected = sum(a * b for a, b in zip(x, y, strict=True))
+    assert abs(float(outcome.outputs["dot"]) - expected) < 1e-5
+    stats = outcome.stats
+    assert stats["domain"] == "F127"
+    assert stats["preprocessing"] == (
+        provider or ("honest-majority" if protocol == "shamir" else None)
+    )
+    if provider == "honest-majority" or protocol == "shamir":
+        assert stats["offline_rounds"] == 2  # contributions, then the XOR of the mask bits
+        assert all(b > 0 for b in stats["offline_bytes_sent"].values())
+    else:  # the dealer: nothing between the parties before the online phase
+        assert stats["offline_rounds"] == 0
+        assert all(b == 0 for b in stats["offline_bytes_sent"].values())
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield None
+
+
+async def test_dealer_refuses_anyone_but_the_last_party(make_deployment: MakeDeployment) -> None:
+    from mpc.net import tls
+    from mpc.net.mesh import dial
+    from mpc.wire import DEAL, ERROR, Frame
+
+    deployment = make_deployment(3, "additive", values=VALUES3, preprocessing="dealer")
+    async with running_dealer(deployment):
+        for party, refused in ((0, True), (2, False)):
+            with trio.fail_after(10):
+                channel = await dial(
+                    deployment.dealer,
+                    context=tls.client_context(deployment, party),
+                    identities=tls.Identities.from_deployment(deployment),
+                    deadline=trio.current_time() + 5,
+                    limits=deployment.limits,
+                )
+                try:
+                    request = {"domain": "Z64", "needs": [[1, "triple", [[3]], 0, 0]]}
+                    await channel.send(Frame(b"s" * 16, 0, 0, party, DEAL, request))
+                    answer = await channel.receive()
+                finally:
+                    await channel.aclose()
+            assert (answer.kind == ERROR) == refused
+            if refused:
+                assert "only party 2 receives corrections" in answer.payload["message"]

@@ -3,32 +3,39 @@
 ```python
 from mpc import dsl
 
-@dsl.circuit
+@dsl.circuit(params={"bits": 40})
 def secure_sum(job: dsl.Job) -> None:
     columns = [dsl.input(p, "values", "value") for p in job.parties]
     total = sum(columns)                 # elementwise, local
     dsl.reveal(total, "sum")             # to every party
     dsl.reveal(dsl.sum(total), "total")  # Σ over rows
+
+@dsl.circuit(frac_bits=24)
+def inner_product(job: dsl.Job) -> None:
+    x = dsl.input(0, "x", "x", fixed=True, bits=8)
+    y = dsl.input(1, "y", "y", fixed=True, bits=8)
+    dsl.reveal(dsl.dot(x, y), "dot")     # one round; the result reveals as a float
 ```
 """
 
-from mpc.dsl.compiler import Circuit, CompileSpec, circuit, compile, load_circuit, resolve_params
-from mpc.dsl.ir import OPS, Node, OpSpec, VType
-from mpc.dsl.plan import Cost, Group, InputSpec, Layer, Output, Plan
-from mpc.dsl.trace import (
-    DRIVER,
-    Job,
-    Secret,
-    ShapeMismatchError,
-    Source,
-    constant,
-    input,
-    reveal,
-    sum,
+from mpc.dsl.api import dot, input, reveal, square, sum, transpose
+from mpc.dsl.compiler import (
+    Circuit,
+    CompileSpec,
+    choose_domain,
+    circuit,
+    compile,
+    load_circuit,
+    resolve_params,
 )
+from mpc.dsl.ir import OPS, Node, OpSpec
+from mpc.dsl.plan import Cost, Group, InputSpec, Layer, Output, Plan
+from mpc.dsl.trace import DRIVER, Job, Secret, ShapeMismatchError, Source, constant
+from mpc.dsl.types import KAPPA, VType
 
 __all__ = [
     "DRIVER",
+    "KAPPA",
     "OPS",
     "Circuit",
     "CompileSpec",
@@ -45,12 +52,16 @@ __all__ = [
     "ShapeMismatchError",
     "Source",
     "VType",
+    "choose_domain",
     "circuit",
     "compile",
     "constant",
+    "dot",
     "input",
     "load_circuit",
     "resolve_params",
     "reveal",
+    "square",
     "sum",
+    "transpose",
 ]

@@ -21,11 +21,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
 
+from mpc.dsl.cost import PRODUCTS
+from mpc.dsl.ir import Node
 from mpc.dsl.plan import Plan
 from mpc.dsl.schedule import prune, schedule
 from mpc.dsl.trace import _TRACER, DRIVER, Job, Receiver, Tracer
+from mpc.dsl.types import KAPPA, truncation_fits
 from mpc.errors import CompileError, MpcError
-from mpc.suite import Suite
+from mpc.suite import DEALER, HONEST_MAJORITY, Suite, provider_problem
 
 ParamValue = int | float | str | bool
 CircuitFn = Callable[[Job], None]
@@ -38,6 +41,7 @@ class Circuit:
     fn: CircuitFn
     name: str
     params: Mapping[str, ParamValue] = field(default_factory=lambda: MappingProxyType({}))
+    frac_bits: int = 16
 
     @property
     def doc(self) -> str:
@@ -48,7 +52,10 @@ class Circuit:
 def circuit(fn: CircuitFn, /) -> Circuit: ...
 @overload
 def circuit(
-    *, name: str | None = None, params: Mapping[str, ParamValue] | None = None
+    *,
+    name: str | None = None,
+    params: Mapping[str, ParamValue] | None = None,
+    frac_bits: int = 16,
 ) -> Callable[[CircuitFn], Circuit]: ...
 
 
@@ -58,8 +65,15 @@ def circuit(
     *,
     name: str | None = None,
     params: Mapping[str, ParamValue] | None = None,
+    frac_bits: int = 16,
 ) -> Circuit | Callable[[CircuitFn], Circuit]:
-    """Mark a function `f(job)` as a circuit; `params` declares its parameters and defaults."""
+    """Mark a function `f(job)` as a circuit.
+
+    `params` declares its parameters and their defaults; `frac_bits` is the number of fractional
+    bits of its fixed-point values (default 16).
+    """
+    if not isinstance(frac_bits, int) or isinstance(frac_bits, bool) or not 1 <= frac_bits <= 48:
+        raise CompileError(f"frac_bits must be an int in 1..48, got {frac_bits!r}")
 
     def wrap(f: CircuitFn) -> Circuit:
         declared = dict(params or {})
@@ -68,7 +82,7 @@ def circuit(
                 raise CompileError(
                     f"circuit parameter {key!r}: default must be int, float, str or bool"
                 )
-        return Circuit(f, name or f.__name__, MappingProxyType(declared))
+        return Circuit(f, name or f.__name__, MappingProxyType(declared), frac_bits)
 
     return wrap(fn) if fn is not None else wrap
 
@@ -137,13 +151,15 @@ RowsFn = Callable[[int, str], int]
 
 @dataclass(frozen=True, slots=True)
 class CompileSpec:
-    """What a plan depends on beyond the circuit: suite, input sizes, parameters, receivers."""
+    """What a plan depends on beyond the circuit: suite, input sizes, parameters, receivers,
+    and the preprocessing provider (None, "dealer", "honest-majority" or "ot")."""
 
     suite: Suite
     rows: Mapping[tuple[int, str], int] = field(default_factory=dict)
     default_rows: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     receivers: tuple[Receiver, ...] | None = None  # for reveal(to=None); default: every party
+    preprocessing: str | None = None
 
     def rows_of(self, party: int, dataset: str) -> int:
         rows = self.rows.get((party, dataset), self.default_rows)
@@ -153,14 +169,20 @@ class CompileSpec:
 
 
 def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
-    """Trace `circuit` under `spec` and schedule it into a `Plan`."""
+    """Trace `circuit` under `spec`, schedule it and choose its domain: a `Plan`."""
     suite = spec.suite
     params = resolve_params(circuit, spec.params)
     receivers = spec.receivers if spec.receivers is not None else tuple(suite.parties)
     for receiver in receivers:
         if receiver != DRIVER and receiver not in suite.parties:
             raise CompileError(f"receiver {receiver!r} is neither a party id nor 'driver'")
-    job = Job(suite.n_parties, suite.protocol, suite.threshold, MappingProxyType(params))
+    job = Job(
+        suite.n_parties,
+        suite.protocol,
+        suite.threshold,
+        MappingProxyType(params),
+        circuit.frac_bits,
+    )
     tracer = Tracer(job, suite, spec.rows_of, receivers)
     token = _TRACER.set(tracer)
     try:
@@ -176,6 +198,7 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
     nodes = prune(tracer.nodes)
     if not any(node.op == "reveal" for node in nodes):
         raise CompileError(f"circuit {circuit.name} reveals nothing: call dsl.reveal()")
+    domain, provider = choose_domain(nodes, suite, spec.preprocessing)
     prologue, layers = schedule(nodes, suite.protocol)
     return Plan(
         circuit=circuit.name,
@@ -184,4 +207,50 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
         nodes=tuple(nodes),
         prologue=prologue,
         layers=layers,
+        domain=domain,
+        preprocessing=provider,
+    )
+
+
+EXACT = {"Z64": 2**63 - 1, "F61": (2**61 - 2) // 2, "F127": (2**127 - 2) // 2}
+FIELD_MODULUS = {"F61": 2**61 - 1, "F127": 2**127 - 1}
+
+
+def choose_domain(nodes: list[Node], suite: Suite, provider: str | None) -> tuple[str, str | None]:
+    """The smallest domain that holds every value and every truncation mask, and the provider.
+
+    Additive sharing computes in Z_2^64 unless it truncates (masks need a field) or its material
+    comes from the honest-majority provider (made with Shamir sharings over a field).
+    """
+    widths = [node.attr("width") for node in nodes if node.op == "trunc"]
+    consumes = bool(widths) or (
+        suite.protocol == "additive" and any(node.op in PRODUCTS for node in nodes)
+    )
+    if provider is not None or consumes:
+        if suite.protocol == "shamir" and provider is None:
+            provider = HONEST_MAJORITY
+        problem = provider_problem(suite.protocol, suite.n_parties, provider)
+        if problem:
+            raise CompileError(problem)
+    if not consumes:
+        provider = None
+    candidates = ["F61", "F127"]
+    if suite.protocol == "additive" and provider != HONEST_MAJORITY and not widths:
+        candidates = ["Z64", *candidates]
+    contributors = 1 if provider == DEALER else suite.threshold + 1
+    bound = max(node.vtype.bound for node in nodes)
+    for name in candidates:
+        if bound > EXACT[name]:
+            continue
+        modulus = FIELD_MODULUS.get(name)
+        if widths and (
+            modulus is None or not all(truncation_fits(w, modulus, contributors) for w in widths)
+        ):
+            continue
+        return name, provider
+    widest = max(widths, default=0)
+    raise CompileError(
+        f"no domain holds this circuit: values reach 2^{bound.bit_length()}"
+        + (f" and a truncation needs {widest} + {KAPPA} bits" if widths else "")
+        + "; declare fewer input bits (or fewer fractional bits)"
     )

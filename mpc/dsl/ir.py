@@ -15,27 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from mpc.dsl.types import VType
 from mpc.errors import CompileError
 
-Kind = Literal["int"]
 AttrValue = int | str | bool | float | bytes | tuple[Any, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class VType:
-    """What a node holds: secret or public, number kind, and |value| ≤ bound."""
-
-    secret: bool
-    kind: Kind
-    bound: int
-
-    def describe(self) -> str:
-        visibility = "secret" if self.secret else "public"
-        return f"{visibility} {self.kind} (|x| ≤ 2^{self.bound.bit_length()})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +69,8 @@ class Node:
     def wire(self) -> list[Any]:
         """Canonical description (for fingerprints): everything but `site`."""
         attrs = [[k, v.wire() if isinstance(v, ConstArray) else v] for k, v in self.attrs]
-        vtype = [self.vtype.secret, self.vtype.kind, self.vtype.bound.to_bytes(32, "big")]
+        v = self.vtype
+        vtype = [v.secret, v.kind, v.bound.to_bytes(32, "big"), v.frac]
         return [self.id, self.op, list(self.args), attrs, list(self.shape), vtype]
 
 
@@ -104,6 +92,10 @@ def _local(node: Node, protocol: str) -> int:
     return 0
 
 
+def _one_round(node: Node, protocol: str) -> int:
+    return 1
+
+
 def _input_steps(node: Node, protocol: str) -> int:
     return 1 if protocol == "shamir" else 0  # additive shares come from pair-key seeds
 
@@ -113,29 +105,29 @@ def _reveal_steps(node: Node, protocol: str) -> int:
     return 1 if node.attr("to") and node.vtype.secret else 0
 
 
+def _spec(name: str, arity: int | None, attrs: set[str], steps: StepsRule, doc: str) -> OpSpec:
+    return OpSpec(name, arity, frozenset(attrs), steps, doc)
+
+
 OPS: Mapping[str, OpSpec] = {
     spec.name: spec
     for spec in (
-        OpSpec(
-            "input",
-            0,
-            frozenset({"party", "dataset", "column", "bits"}),
-            _input_steps,
-            "a column of a party's dataset",
+        _spec(
+            "input", 0, {"party", "dataset", "column", "bits"}, _input_steps, "a party's columns"
         ),
-        OpSpec("const", 0, frozenset({"value"}), _local, "a public constant"),
-        OpSpec("add", 2, frozenset(), _local, "a + b (either may be public)"),
-        OpSpec("sub", 2, frozenset(), _local, "a − b (either may be public)"),
-        OpSpec("neg", 1, frozenset(), _local, "−a"),
-        OpSpec("mul_public", 2, frozenset(), _local, "secret a times public b"),
-        OpSpec("sum", 1, frozenset({"axis"}), _local, "sum of elements (all, or along an axis)"),
-        OpSpec(
-            "reveal",
-            1,
-            frozenset({"name", "to", "driver"}),
-            _reveal_steps,
-            "open a secret to named parties and/or the driver",
-        ),
+        _spec("const", 0, {"value"}, _local, "a public constant"),
+        _spec("add", 2, set(), _local, "a + b (either may be public)"),
+        _spec("sub", 2, set(), _local, "a − b (either may be public)"),
+        _spec("neg", 1, set(), _local, "−a"),
+        _spec("mul_public", 2, set(), _local, "secret a times public b, elementwise"),
+        _spec("matmul_public", 2, {"public"}, _local, "a @ b with one side public"),
+        _spec("sum", 1, {"axis"}, _local, "sum of elements (all, or along an axis)"),
+        _spec("transpose", 1, set(), _local, "matrix transpose"),
+        _spec("mul", 2, set(), _one_round, "secret a times secret b, elementwise"),
+        _spec("square", 1, set(), _one_round, "secret a squared, elementwise"),
+        _spec("matmul", 2, set(), _one_round, "secret a @ secret b (vectors and matrices)"),
+        _spec("trunc", 1, {"bits", "width"}, _one_round, "drop `bits` low bits (fixed point)"),
+        _spec("reveal", 1, {"name", "to", "driver"}, _reveal_steps, "open to parties/driver"),
     )
 }
 

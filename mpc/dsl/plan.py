@@ -6,6 +6,8 @@ Execution order for every party:
      (every interactive node of one depth and op is one group: one vectorised message per peer),
      then its `after` nodes are computed locally.
 Outputs are the `reveal` nodes; each names its receivers (party ids and/or the driver).
+The plan fixes its arithmetic domain (`Z64`, `F61` or `F127`) and its preprocessing provider;
+`needs()` lists the preprocessed material each node consumes (sized before the online phase).
 
 The fingerprint is SHA-256 over a canonical msgpack encoding of everything that affects what
 the parties compute (not source locations); parties compare it before exchanging any data.
@@ -20,11 +22,19 @@ from typing import Any
 
 import msgpack
 
-from mpc.dsl.cost import node_cost
+from mpc.dsl.cost import node_cost, node_needs
 from mpc.dsl.ir import Node
-from mpc.suite import Suite
+from mpc.suite import Need, Suite
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2
+ELEMENT_BYTES = {"Z64": 8, "F61": 8, "F127": 16}
+# what Cost.preprocessing counts, in elements of the material
+NEED_NAMES = {
+    "triple": "triples",
+    "square": "square_pairs",
+    "matrix": "matrix_triple_elements",
+    "trunc": "truncation_pairs",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,32 +59,40 @@ class Output:
     to: tuple[int, ...]
     driver: bool
     kind: str
+    frac: int
     shape: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
+    """One `dsl.input`: a party's columns (decimals when `frac` > 0, stored scaled by 2^frac)."""
+
     node: int
     party: int
     dataset: str
-    column: str
+    columns: tuple[str, ...]
+    matrix: bool
     bits: int
+    frac: int
     rows: int
 
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    """Predicted communication: rounds, and payload bytes each party sends."""
+    """Predicted online communication (rounds, payload bytes each party sends) and the
+    preprocessed material the online phase consumes."""
 
     rounds: int
     bytes_sent: tuple[int, ...]
     bytes_to_driver: tuple[int, ...]
+    preprocessing: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rounds": self.rounds,
             "bytes_sent": list(self.bytes_sent),
             "bytes_to_driver": list(self.bytes_to_driver),
+            "preprocessing": dict(self.preprocessing),
         }
 
 
@@ -86,30 +104,47 @@ class Plan:
     nodes: tuple[Node, ...]
     prologue: tuple[int, ...]
     layers: tuple[Layer, ...]
+    domain: str = "Z64"
+    preprocessing: str | None = None
 
     # --- derived views ---------------------------------------------------------------------------
     @cached_property
     def outputs(self) -> tuple[Output, ...]:
         return tuple(
-            Output(n.attr("name"), n.id, n.attr("to"), n.attr("driver"), n.vtype.kind, n.shape)
+            Output(
+                n.attr("name"),
+                n.id,
+                n.attr("to"),
+                n.attr("driver"),
+                n.vtype.kind,
+                n.vtype.frac,
+                n.shape,
+            )
             for n in self.nodes
             if n.op == "reveal"
         )
 
     @cached_property
     def inputs(self) -> tuple[InputSpec, ...]:
-        return tuple(
-            InputSpec(
-                n.id,
-                n.attr("party"),
-                n.attr("dataset"),
-                n.attr("column"),
-                n.attr("bits"),
-                n.shape[0],
+        specs = []
+        for n in self.nodes:
+            if n.op != "input":
+                continue
+            column = n.attr("column")
+            columns = (column,) if isinstance(column, str) else tuple(column)
+            specs.append(
+                InputSpec(
+                    n.id,
+                    n.attr("party"),
+                    n.attr("dataset"),
+                    columns,
+                    not isinstance(column, str),
+                    n.attr("bits"),
+                    n.vtype.frac,
+                    n.shape[0],
+                )
             )
-            for n in self.nodes
-            if n.op == "input"
-        )
+        return tuple(specs)
 
     def inputs_of(self, party: int) -> tuple[InputSpec, ...]:
         return tuple(i for i in self.inputs if i.party == party)
@@ -118,24 +153,39 @@ class Plan:
     def rounds(self) -> int:
         return sum(layer.steps for layer in self.layers)
 
+    @property
+    def element_bytes(self) -> int:
+        return ELEMENT_BYTES[self.domain]
+
+    def needs(self) -> tuple[Need, ...]:
+        """The preprocessed material of every node, in node order."""
+        found = (node_needs(node, self.nodes, self.suite) for node in self.nodes)
+        return tuple(need for need in found if need is not None)
+
     def cost(self) -> Cost:
         n = self.suite.n_parties
         sent = [0] * n
         to_driver = [0] * n
         for node in self.nodes:
-            c = node_cost(node, self.suite)
+            c = node_cost(node, self.nodes, self.suite, self.element_bytes)
             for party in range(n):
                 sent[party] += c.sent[party]
                 to_driver[party] += c.to_driver[party]
-        return Cost(self.rounds, tuple(sent), tuple(to_driver))
+        counts: dict[str, int] = {}
+        for need in self.needs():
+            name = NEED_NAMES[need.kind]
+            counts[name] = counts.get(name, 0) + need.size
+        return Cost(self.rounds, tuple(sent), tuple(to_driver), counts)
 
-    # --- identity --------------------------------------------------------------------------------
+    # --- identity ------------------------------------------------------------------------------
+
     def wire(self) -> list[Any]:
         """Canonical description: equal plans give equal encodings."""
         return [
             PLAN_FORMAT,
             self.circuit,
             [self.suite.protocol, self.suite.n_parties, self.suite.threshold],
+            [self.domain, self.preprocessing],
             [list(p) for p in self.params],
             [node.wire() for node in self.nodes],
             list(self.prologue),
@@ -158,17 +208,26 @@ class Plan:
             "protocol": self.suite.protocol,
             "n_parties": self.suite.n_parties,
             "threshold": self.suite.threshold,
+            "domain": self.domain,
+            "preprocessing": self.preprocessing,
+            "needs": cost.preprocessing,
             "fingerprint": self.fingerprint,
             "rounds": cost.rounds,
             "bytes_sent": list(cost.bytes_sent),
             "bytes_to_driver": list(cost.bytes_to_driver),
             "nodes": len(self.nodes),
             "inputs": [
-                {"party": i.party, "dataset": i.dataset, "column": i.column, "rows": i.rows}
+                {"party": i.party, "dataset": i.dataset, "columns": list(i.columns), "rows": i.rows}
                 for i in self.inputs
             ],
             "outputs": [
-                {"name": o.name, "to": list(o.to), "driver": o.driver, "shape": list(o.shape)}
+                {
+                    "name": o.name,
+                    "to": list(o.to),
+                    "driver": o.driver,
+                    "kind": o.kind,
+                    "shape": list(o.shape),
+                }
                 for o in self.outputs
             ],
         }

@@ -16,7 +16,7 @@ from typing import Any
 
 import trio
 
-from mpc.config import Limits, PartyConfig
+from mpc.config import DealerConfig, Limits, PartyConfig
 from mpc.errors import (
     MpcError,
     PeerTimeoutError,
@@ -49,15 +49,16 @@ async def run_concurrently(tasks: Sequence[Callable[[], Awaitable[None]]]) -> No
 
 
 async def dial(
-    party: PartyConfig,
+    party: PartyConfig | DealerConfig,
     *,
     context: Any,
     identities: tls.Identities,
     deadline: float,
     limits: Limits,
 ) -> Channel:
-    """A TLS channel to `party`, retried with backoff until `deadline` (trio time)."""
-    label = tls.describe(party.id)
+    """A TLS channel to a party (or the dealer), retried with backoff until `deadline`."""
+    principal: tls.Principal = party.id if isinstance(party, PartyConfig) else tls.DEALER
+    label = tls.describe(principal)
     delay = 0.02
     last_error: OSError | None = None
     while True:
@@ -80,7 +81,7 @@ async def dial(
         await tls.handshake(
             stream,
             identities,
-            expect=party.id,
+            expect=principal,
             timeout=max(deadline - trio.current_time(), 0.01),
             peer_label=label,
         )
@@ -89,7 +90,7 @@ async def dial(
         raise
     return Channel(
         stream,
-        party.id,
+        principal,
         max_frame_bytes=limits.max_frame_bytes,
         max_message_bytes=limits.max_message_bytes,
     )

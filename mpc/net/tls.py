@@ -31,10 +31,11 @@ from mpc.errors import (
     RemoteProtocolError,
 )
 
-Principal = int | Literal["driver"]
+Principal = int | Literal["driver", "dealer"]
 """Who a connection belongs to: a party id, or the driver."""
 
 DRIVER: Literal["driver"] = "driver"
+DEALER: Literal["dealer"] = "dealer"
 _UNKNOWN_PEER = "unknown peer"
 
 
@@ -67,6 +68,10 @@ class Identities:
             for party in deployment.parties
         }
         fingerprints[DRIVER] = keys.fingerprint(keys.certificate_der(deployment.driver.certificate))
+        if deployment.dealer is not None:
+            fingerprints[DEALER] = keys.fingerprint(
+                keys.certificate_der(deployment.dealer.certificate)
+            )
         return cls(fingerprints, deployment.path)
 
     def identify(self, der: bytes | None) -> Principal:
@@ -104,9 +109,15 @@ def client_context(deployment: Deployment, me: Principal) -> ssl.SSLContext:
 
 
 def _context(deployment: Deployment, me: Principal, *, server_side: bool) -> ssl.SSLContext:
-    if isinstance(me, str) and me != DRIVER:
-        raise ConfigError(deployment.path, "", f"unknown principal {me!r}: a party id or 'driver'")
-    own = deployment.driver if isinstance(me, str) else deployment.party(me)
+    own: Any
+    if me == DEALER:
+        if deployment.dealer is None:
+            raise ConfigError(deployment.path, "dealer", "the deployment declares no dealer")
+        own = deployment.dealer
+    elif me == DRIVER:
+        own = deployment.driver
+    else:
+        own = deployment.party(me)
     for file in (own.certificate, own.key):
         if not file.exists():
             hint = f"create it with `mpc keys --config {deployment.path}`"
@@ -124,6 +135,8 @@ def _context(deployment: Deployment, me: Principal, *, server_side: bool) -> ssl
         message = f"cannot use it with key {own.key}: {error}"
         raise ConfigError(own.certificate, "", message) from None
     pinned = [deployment.driver.certificate, *(party.certificate for party in deployment.parties)]
+    if deployment.dealer is not None:
+        pinned.append(deployment.dealer.certificate)
     context.load_verify_locations(cadata=b"".join(keys.certificate_der(path) for path in pinned))
     return context
 

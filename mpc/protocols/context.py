@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -29,23 +30,22 @@ class Exchange:
     expect: frozenset[int] = frozenset()
 
 
-ProtocolRun = Generator[Exchange, Mapping[int, Payload], list[np.ndarray | None]]
+T = TypeVar("T")
+Run = Generator[Exchange, Mapping[int, Payload], T]  # a protocol that returns a T
+ProtocolRun = Run[list[np.ndarray | None]]  # one result per item (None where not received)
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """One party's view of a job: who it is, the suite, its randomness and its own inputs."""
+    """One party's view of a job: who it is, the suite and domain, its randomness and inputs."""
 
     party: int
     suite: Suite
+    domain: Domain
     session: bytes
     rng: Csprng
     pair_keys: Mapping[int, bytes]
     inputs: Mapping[tuple[str, str], np.ndarray]
-
-    @property
-    def domain(self) -> Domain:
-        return self.suite.domain
 
     def pair_stream(self, peer: int, *label: LabelPart) -> Csprng:
         """The stream this party shares with `peer` for `label` (the peer derives the same)."""
@@ -53,17 +53,31 @@ class Context:
 
 
 def received_array(
-    payload: Payload, peer: int, index: int, size: int, round_: int | None = None
+    payload: Payload, peer: int, index: int, size: int, domain: Domain
 ) -> np.ndarray:
-    """The `index`-th array a peer sent, checked to be `size` domain elements (uint64)."""
+    """The `index`-th array a peer sent, checked to be `size` elements of `domain`."""
     if not isinstance(payload, list) or index >= len(payload):
-        raise RemoteProtocolError(peer, "expected array missing from the message", round=round_)
+        raise RemoteProtocolError(peer, "expected array missing from the message")
     array = payload[index]
-    if not isinstance(array, np.ndarray) or array.dtype != np.uint64 or array.size != size:
+    if not isinstance(array, np.ndarray) or array.dtype != domain.dtype or array.size != size:
         got = (
             f"{array.dtype}[{array.size}]"
             if isinstance(array, np.ndarray)
             else type(array).__name__
         )
-        raise RemoteProtocolError(peer, f"expected {size} uint64 elements, got {got}", round=round_)
+        raise RemoteProtocolError(peer, f"expected {size} {domain.dtype} elements, got {got}")
     return array.reshape(-1)
+
+
+def flat(arrays: list[np.ndarray], domain: Domain) -> np.ndarray:
+    """Arrays concatenated into one flat message (empty when there are none)."""
+    if not arrays:
+        return domain.zeros(0)
+    return np.concatenate([a.reshape(-1) for a in arrays])
+
+
+def split(flat_array: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """The inverse of `flat` for arrays of the given shapes."""
+    sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
+    pieces = np.split(flat_array, np.cumsum(sizes)[:-1]) if sizes else []
+    return [piece.reshape(shape) for piece, shape in zip(pieces, shapes, strict=True)]

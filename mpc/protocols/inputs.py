@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mpc.protocols.context import Context, Exchange, Payload, ProtocolRun, received_array
+from mpc.protocols.context import Context, Exchange, ProtocolRun, flat, received_array, split
 from mpc.sharing import shamir
 
 
@@ -28,58 +28,61 @@ class InputItem:
     its values already encoded in the domain."""
 
     owner: int
-    label: int
+    label: int | str
     shape: tuple[int, ...]
     values: np.ndarray | None
 
 
 def additive_share(ctx: Context, item: InputItem) -> np.ndarray:
     """This party's additive share of `item`: no communication."""
-    ring = ctx.domain
+    domain = ctx.domain
     if ctx.party != item.owner:
-        return ring.random(ctx.pair_stream(item.owner, "input", item.label), item.shape)
+        return domain.random(ctx.pair_stream(item.owner, "input", item.label), item.shape)
     if item.values is None:
         raise ValueError("the owner must provide the values of its input")
     share = item.values
     for peer in ctx.suite.seeded_input_parties(item.owner):
-        share = ring.sub(share, ring.random(ctx.pair_stream(peer, "input", item.label), item.shape))
+        share = domain.sub(
+            share, domain.random(ctx.pair_stream(peer, "input", item.label), item.shape)
+        )
     return share
 
 
 def shamir_share(ctx: Context, items: list[InputItem]) -> ProtocolRun:
     """Shamir shares of every item, all owners at once: one round, one array per peer."""
-    suite, field_ = ctx.suite, ctx.domain
+    suite, field = ctx.suite, ctx.domain
     me = ctx.party
     shares: list[np.ndarray | None] = [None] * len(items)
     outgoing: dict[int, list[np.ndarray]] = {}
     incoming: dict[int, list[int]] = {}  # owner -> indices of items it sends me
     for index, item in enumerate(items):
         seeded = suite.seeded_input_parties(item.owner)
+        size = int(np.prod(item.shape, dtype=np.int64))
         if me == item.owner:
             if item.values is None:
                 raise ValueError("the owner must provide the values of its input")
             known = [item.values.reshape(-1)]
             points = [0]
             for peer in seeded:
-                known.append(
-                    field_.random(ctx.pair_stream(peer, "input", item.label), known[0].size)
-                )
+                known.append(field.random(ctx.pair_stream(peer, "input", item.label), size))
                 points.append(suite.point(peer))
             for peer in suite.sent_input_parties(me):
-                value = shamir.interpolate(known, points, suite.point(peer))
+                value = shamir.interpolate(known, points, suite.point(peer), field)
                 outgoing.setdefault(peer, []).append(value)
-            own = shamir.interpolate(known, points, suite.point(me))
-            shares[index] = own.reshape(item.shape)
+            shares[index] = shamir.interpolate(known, points, suite.point(me), field).reshape(
+                item.shape
+            )
         elif me in seeded:
             stream = ctx.pair_stream(item.owner, "input", item.label)
-            shares[index] = field_.random(stream, int(np.prod(item.shape))).reshape(item.shape)
+            shares[index] = field.random(stream, size).reshape(item.shape)
         else:
             incoming.setdefault(item.owner, []).append(index)
-    send: dict[int, Payload] = {peer: [np.concatenate(arrays)] for peer, arrays in outgoing.items()}
+    send = {peer: [flat(arrays, field)] for peer, arrays in outgoing.items()}
     received = yield Exchange(send, frozenset(incoming))
     for owner, indices in incoming.items():
-        sizes = [int(np.prod(items[i].shape)) for i in indices]
-        flat = received_array(received[owner], owner, 0, sum(sizes))
-        for i, piece in zip(indices, np.split(flat, np.cumsum(sizes)[:-1]), strict=True):
-            shares[i] = piece.reshape(items[i].shape)
+        shapes = [items[i].shape for i in indices]
+        total = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
+        pieces = split(received_array(received[owner], owner, 0, total, field), shapes)
+        for i, piece in zip(indices, pieces, strict=True):
+            shares[i] = piece
     return list(shares)

@@ -19,4 +19,4 @@ def public_share(ctx: Context, encoded: np.ndarray) -> np.ndarray:
     """This party's share of a public value (already encoded in the domain)."""
     if ctx.suite.protocol == "shamir" or ctx.party == 0:
         return encoded
-    return np.zeros_like(encoded, dtype=np.uint64)
+    return ctx.domain.zeros(np.shape(encoded))

@@ -1,0 +1,12 @@
+"""Preprocessing providers: the correlated randomness products and truncations consume.
+
+The protocols ask a `Store` for the material of a node (`take`), never where it came from:
+- `dealer`: a trusted dealer process deals it, seed-compressed (`mpc.preprocessing.dealer`);
+- `honest-majority`: the parties make it themselves with Shamir sharings
+  (`mpc.preprocessing.honest_majority`).
+Every batch is consume-once: taking it twice raises `PreprocessingError`.
+"""
+
+from mpc.preprocessing.store import Store, components
+
+__all__ = ["Store", "components"]
