@@ -272,6 +272,7 @@ class Client:
             },
             "predicted": cost.to_dict(),
             "party_seconds": {str(p): s.get("seconds") for p, s in node_stats.items()},
+            "round_seconds": {str(p): s.get("round_seconds") for p, s in node_stats.items()},
             "preprocessing": plan.preprocessing,
             "domain": plan.domain,
             "offline_rounds": max(

@@ -31,7 +31,9 @@ from mpc.operations import Operations
 from mpc.preprocessing import Store
 from mpc.preprocessing.dealer import Corrections, party_store
 from mpc.preprocessing.honest_majority import generate, offline_rounds
+from mpc.dsl.cost import PRODUCTS
 from mpc.protocols.context import Context, Exchange, Payload, Run
+from mpc.protocols.multiply import ResharePads, reshare_pads
 from mpc.rng import Csprng
 from mpc.suite import DEALER, HONEST_MAJORITY
 from mpc.wire import DATA, Frame
@@ -50,6 +52,7 @@ class PartyResult:
     payload_bytes_sent: dict[int, int] = field(default_factory=dict)
     offline_payload_bytes: int = 0
     offline_wire_bytes: int = 0  # set by the transport that ran the engine
+    round_seconds: list[float] = field(default_factory=list)  # per round, from the transport
 
 
 @dataclass
@@ -95,7 +98,8 @@ class Engine:
         checked = _check_inputs(plan, party, inputs)
         self._ctx = Context(party, suite, domain, session, rng or Csprng(), pair_keys, checked)
         self._store: Store | None = None
-        self._ops = Operations(plan, self._ctx, lambda: self._store)
+        self._pads: dict[int, ResharePads] = {}
+        self._ops = Operations(plan, self._ctx, lambda: self._store, self._pads.pop)
         self._values: list[np.ndarray | None] = [None] * len(plan.nodes)
         self._uses = [0] * len(plan.nodes)
         for node in plan.nodes:
@@ -114,17 +118,28 @@ class Engine:
             )
         elif needs and plan.preprocessing == HONEST_MAJORITY:
             self._offline_steps = offline_rounds(suite, needs)
+        if suite.protocol == "shamir":  # the data-independent half of every resharing, now
+            for node in plan.nodes:
+                if node.op in PRODUCTS:
+                    self._pads[node.id] = reshare_pads(self._ctx, node.id, node.size)
         self._stage = -1  # 0 = offline, 1.. = the plan's layers
         self._step = 0
         self._runs: list[_Run] = []
         self._sent_step = False
+        self._started = False
         self.done = False
-        self._next_stage()
-        self._advance()
+
+    def start(self) -> None:
+        """Begin the protocol (the constructor did the local offline work). Idempotent."""
+        if not self._started:
+            self._started = True
+            self._next_stage()
+            self._advance()
 
     # --- public interface ------------------------------------------------------------------------
     def outbox(self) -> list[tuple[int, Frame]]:
         """Frames to send now, as (peer, frame); the outbox is emptied."""
+        self.start()
         out, self._outbox = self._outbox, []
         return out
 
@@ -134,13 +149,19 @@ class Engine:
         return max(self._stage, 0)
 
     @property
+    def has_offline_stage(self) -> bool:
+        """Whether the parties exchange messages to make preprocessing (round 0)."""
+        return self._offline_steps > 0
+
+    @property
     def phase(self) -> str:
         if self.done:
             return "done"
-        return "offline" if self._stage == 0 else "online"
+        return "offline" if self._stage <= 0 else "online"
 
     def waiting_for(self) -> frozenset[int]:
         """Peers whose frames the current step still needs (for timeout messages)."""
+        self.start()
         if self.done:
             return frozenset()
         needed = frozenset().union(*(run.exchange.expect for run in self._runs))
@@ -148,6 +169,7 @@ class Engine:
 
     def receive(self, peer: int, frame: Frame) -> None:
         """Take a frame from `peer`; may produce frames in the outbox and finish the job."""
+        self.start()
         round_ = frame.round
         if frame.session != self.session:
             raise RemoteProtocolError(peer, "frame for another session", round=round_)
@@ -176,6 +198,11 @@ class Engine:
             raise RemoteProtocolError(peer, "data payload must be a map", round=round_)
         self._pending[key] = frame.payload
         self._advance()
+
+    @property
+    def result_in_progress(self) -> PartyResult:
+        """The result being filled in (the transport adds its own measurements)."""
+        return self._result
 
     def result(self) -> PartyResult:
         if not self.done:

@@ -329,9 +329,11 @@ class PartyNode:
                 dealer=dealt,
             )
             online: dict[str, float] = {}
+            if not engine.has_offline_stage:  # the constructor did all the offline work
+                online["at"] = clock()
 
             def online_starts() -> None:
-                online["at"] = clock()
+                online.setdefault("at", clock())
 
             result = await self._run_engine(engine, mesh, online_starts)
             done_at = clock()
@@ -342,6 +344,7 @@ class PartyNode:
                 "party": self.me.id,
                 "rounds": result.rounds,
                 "offline_rounds": result.offline_rounds,
+                "round_seconds": result.round_seconds,
                 "seconds": {
                     "prepare": prepared_at - started,
                     "connect": connected_at - prepared_at,

@@ -19,7 +19,7 @@ from mpc.preprocessing import Store
 from mpc.protocols.context import Context, ProtocolRun
 from mpc.protocols.inputs import InputItem, additive_share, shamir_share
 from mpc.protocols.linear import public_share
-from mpc.protocols.multiply import BeaverItem, ReshareItem, beaver, reshare
+from mpc.protocols.multiply import BeaverItem, ReshareItem, ResharePads, beaver, reshare
 from mpc.protocols.reveal import RevealItem, reveal
 from mpc.protocols.truncate import TruncItem, truncate
 
@@ -29,11 +29,18 @@ Value = np.ndarray
 class Operations:
     """The kernels of one party for one plan."""
 
-    def __init__(self, plan: Plan, ctx: Context, store: Callable[[], Store | None]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        ctx: Context,
+        store: Callable[[], Store | None],
+        pads: Callable[[int], ResharePads],
+    ) -> None:
         self.plan = plan
         self.ctx = ctx
         self.domain = ctx.domain
         self._store = store
+        self._pads = pads  # takes (and forgets) the precomputed resharing pads of a node
 
     def secret(self, node_id: int) -> bool:
         return self.plan.nodes[node_id].vtype.secret
@@ -119,7 +126,7 @@ class Operations:
             local = domain.matmul(args[0], args[1])
         else:
             local = np.broadcast_to(domain.mul(args[0], args[1]), node.shape).copy()
-        return ReshareItem(np.asarray(local).reshape(node.shape), node.id)
+        return ReshareItem(np.asarray(local).reshape(node.shape), node.id, self._pads(node.id))
 
     def _beaver_item(self, node: Node, args: Sequence[Value]) -> BeaverItem:
         if node.op == "square":

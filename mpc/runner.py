@@ -126,11 +126,18 @@ async def _loop(
 ) -> PartyResult:
     closed: set[int] = set()
     offline = True
+    round_started = trio.current_time()
+    engine.start()
+    last_round = engine.current_round
     while True:
         if offline and engine.phase != "offline":
             offline = False
             if online_starts is not None:
                 online_starts()
+        if engine.current_round != last_round or engine.done:  # a round ended: time it
+            now = trio.current_time()
+            engine.result_in_progress.round_seconds.append(now - round_started)
+            round_started, last_round = now, engine.current_round
         for peer, frame in engine.outbox():
             queues[peer].send_nowait(frame)
         if engine.done:

@@ -334,6 +334,7 @@ def test_engine_refuses_to_reuse_material() -> None:
         dealer=dealt[0],
     )
     (mul,) = [n for n in plan.nodes if n.op == "mul"]
+    engine.start()
     with pytest.raises(PreprocessingError, match="already used"):
         engine._ops.material(mul, "triple")  # the engine took it when the product started
 

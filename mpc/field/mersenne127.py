@@ -157,7 +157,7 @@ class MersenneField127:
         if not np.any(hi != 0) and not np.any(lo >= U64(2**63)):
             magnitude = lo.astype(np.int64)
             return np.where(negative, -magnitude, magnitude)
-        magnitude = hi.astype(object) * 2**64 + lo.astype(object)
+        magnitude = np.asarray(hi.astype(object) * 2**64 + lo.astype(object), dtype=object)
         exact: np.ndarray = np.where(negative, -magnitude, magnitude)
         return exact
 
@@ -264,6 +264,9 @@ class MersenneField127:
             _product(a_limbs, scalar, columns, t, u)
             _fold_product(columns, out[start:stop, 0], out[start:stop, 1], a_limbs, t)
         return out.view(DTYPE).reshape(a.shape)
+
+    def mul_scalar_add(self, a: np.ndarray, c: int, b: np.ndarray) -> np.ndarray:
+        return self.add(self.mul_scalar(a, c), b)
 
     def sum(self, a: np.ndarray, axis: int | None = None) -> np.ndarray:
         w = words(np.asarray(a))

@@ -79,6 +79,16 @@ def _scalar_kernel(
     _fold(out, ah, x, al, y)
 
 
+def _scalar_add_kernel(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, ch: np.ndarray, cl: np.ndarray,
+    ah: np.ndarray, al: np.ndarray, x: np.ndarray, y: np.ndarray,
+) -> None:  # fmt: skip
+    _scalar_kernel(out, a, ch, cl, ah, al, x, y)
+    out += b  # both below p: the sum is below 2p
+    np.subtract(out, P, out=y)
+    np.minimum(out, y, out=out)
+
+
 def _add_kernel(out: np.ndarray, a: np.ndarray, b: np.ndarray, tmp: np.ndarray) -> None:
     np.add(a, b, out=out)
     np.subtract(out, P, out=tmp)
@@ -146,6 +156,18 @@ class MersenneField61:
         out = np.empty(a.shape, dtype=U64)
         limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
         chunked(_scalar_kernel, out.reshape(-1), [a.reshape(-1), *limbs], 4)
+        return out
+
+    def mul_scalar_add(self, a: np.ndarray, c: int, b: np.ndarray) -> np.ndarray:
+        """a·c + b in one pass (a and b of one shape)."""
+        c %= self.modulus
+        a = np.asarray(a, dtype=U64, order="C")
+        b = np.asarray(b, dtype=U64, order="C")
+        if a.shape != b.shape:
+            return self.add(self.mul_scalar(a, c), b)
+        out = np.empty(a.shape, dtype=U64)
+        limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
+        chunked(_scalar_add_kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), *limbs], 4)
         return out
 
     def sum(self, a: np.ndarray, axis: int | None = None) -> np.ndarray:

@@ -54,6 +54,9 @@ class Ring64:
     def mul_scalar(self, a: np.ndarray, c: int) -> np.ndarray:
         return np.asarray(np.multiply(a, U64(c % 2**64), dtype=U64))
 
+    def mul_scalar_add(self, a: np.ndarray, c: int, b: np.ndarray) -> np.ndarray:
+        return self.add(self.mul_scalar(a, c), b)
+
     def sum(self, a: np.ndarray, axis: int | None = None) -> np.ndarray:
         return np.asarray(np.sum(a, axis=axis, dtype=U64))
 

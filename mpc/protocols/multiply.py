@@ -32,15 +32,57 @@ from mpc.sharing import shamir
 
 
 @dataclass(frozen=True, slots=True)
+class ResharePads:
+    """The data-independent half of one resharing, computable before the inputs exist.
+
+    A resharer's polynomial is g(x) = v·L_0(x) + Σ_j s_j·L_j(x) over the points {0} ∪ seeded,
+    with v = λ·z its weighted product share and s_j the seeded parts. `pads[r]` is
+    Σ_j s_j·L_j(point(r)) for each receiver r it computes a part for (itself included), and
+    `scales[r]` = λ·L_0(point(r)); `incoming` is the sum of the seeded parts this party receives.
+    Online, a part is then one scalar product and one addition: z·scales[r] + pads[r].
+    """
+
+    pads: dict[int, np.ndarray]
+    scales: dict[int, int]
+    incoming: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class ReshareItem:
     """A local degree-2t product share to reduce; `label` (the node) picks resharers and seeds."""
 
     value: np.ndarray
     label: int | str
+    pads: ResharePads | None = None
 
 
 def _label_number(label: int | str) -> int:
     return label if isinstance(label, int) else sum(label.encode())
+
+
+def reshare_pads(ctx: Context, label: int | str, size: int) -> ResharePads:
+    """This party's pads for resharing a product of `size` elements labelled `label`."""
+    suite, field, me = ctx.suite, ctx.domain, ctx.party
+    resharers = suite.resharers(_label_number(label))
+    pads: dict[int, np.ndarray] = {}
+    scales: dict[int, int] = {}
+    incoming = field.zeros(size)
+    if me in resharers:
+        weight = lagrange(tuple(suite.point(i) for i in resharers), 0, field.modulus)[
+            resharers.index(me)
+        ]
+        seeded = suite.reshare_seeded(me)
+        parts = [field.random(ctx.pair_stream(j, "reshare", label), size) for j in seeded]
+        points = (0, *(suite.point(j) for j in seeded))
+        for receiver in (me, *suite.reshare_sent(me)):
+            basis = lagrange(points, suite.point(receiver), field.modulus)
+            scales[receiver] = basis[0] * weight % field.modulus
+            pads[receiver] = shamir.combine(parts, basis[1:], field) if parts else field.zeros(size)
+    for resharer in resharers:
+        if resharer != me and me in suite.reshare_seeded(resharer):
+            stream = ctx.pair_stream(resharer, "reshare", label)
+            incoming = field.add(incoming, field.random(stream, size))
+    return ResharePads(pads, scales, incoming)
 
 
 def reshare(ctx: Context, items: list[ReshareItem]) -> ProtocolRun:
@@ -52,25 +94,17 @@ def reshare(ctx: Context, items: list[ReshareItem]) -> ProtocolRun:
     for index, item in enumerate(items):
         shape = item.value.shape
         size = int(np.prod(shape, dtype=np.int64))
-        resharers = suite.resharers(_label_number(item.label))
-        weights = lagrange(tuple(suite.point(i) for i in resharers), 0, field.modulus)
-        share = field.zeros(size)
-        for resharer, weight in zip(resharers, weights, strict=True):
-            if resharer == me:
-                seeded = suite.reshare_seeded(me)
-                known = [field.mul_scalar(item.value.reshape(-1), weight)]
-                known += [
-                    field.random(ctx.pair_stream(j, "reshare", item.label), size) for j in seeded
-                ]
-                points = [0, *(suite.point(j) for j in seeded)]
-                for receiver in suite.reshare_sent(me):
-                    part = shamir.interpolate(known, points, suite.point(receiver), field)
-                    outgoing.setdefault(receiver, []).append(part)
-                share = field.add(share, shamir.interpolate(known, points, suite.point(me), field))
-            elif me in suite.reshare_seeded(resharer):
-                stream = ctx.pair_stream(resharer, "reshare", item.label)
-                share = field.add(share, field.random(stream, size))
+        pads = item.pads or reshare_pads(ctx, item.label, size)
+        z = item.value.reshape(-1)
+        share = pads.incoming
+        for receiver, scale in pads.scales.items():
+            part = field.mul_scalar_add(z, scale, pads.pads[receiver])
+            if receiver == me:
+                share = field.add(share, part)
             else:
+                outgoing.setdefault(receiver, []).append(part)
+        for resharer in suite.resharers(_label_number(item.label)):
+            if resharer != me and me not in suite.reshare_seeded(resharer):
                 expected.setdefault(resharer, []).append(index)
         results.append(share.reshape(shape))
     send = {peer: [flat(parts, field)] for peer, parts in outgoing.items()}

@@ -43,7 +43,7 @@ def combine(
     """Σ_j c_j·v_j over the field, for public coefficients c_j."""
     acc = field.mul_scalar(values[0], coefficients[0])
     for v, c in zip(values[1:], coefficients[1:], strict=True):
-        acc = field.add(acc, field.mul_scalar(v, c))
+        acc = field.mul_scalar_add(v, c, acc)
     return acc
 
 
