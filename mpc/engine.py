@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 
 from mpc.dsl import Node, Plan
+from mpc.dsl.cost import PRODUCTS
 from mpc.errors import LocalProtocolError, RemoteProtocolError
 from mpc.field import domain_named
 from mpc.operations import Operations
 from mpc.preprocessing import Store
 from mpc.preprocessing.dealer import Corrections, party_store
 from mpc.preprocessing.honest_majority import generate, offline_rounds
-from mpc.dsl.cost import PRODUCTS
 from mpc.protocols.context import Context, Exchange, Payload, Run
 from mpc.protocols.multiply import ResharePads, reshare_pads
 from mpc.rng import Csprng
