@@ -7,7 +7,8 @@ party by default) as a float. Fixed point with 24 fractional bits: each input is
 |x|, |y| ≤ 100 the absolute error stays well below 10^-3.
 
 Cost: Shamir reshares one element (a dot product is one degree reduction); additive needs a
-matrix triple of the vectors' size (a dealer or the honest-majority provider).
+matrix triple of the vectors' size (made by the two parties with OT when n = 2, by the
+honest-majority provider, or by a dealer).
 """
 
 from mpc import dsl

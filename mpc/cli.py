@@ -1,13 +1,17 @@
-"""The `mpc` command: keys, party, submit, local, plan.
+"""The `mpc` command: keys, party, dealer, submit, local, plan, bench.
 
 ```
 mpc keys   --config C [--party I ...] [--no-driver] [--force]
 mpc party  --config C --id I
+mpc dealer --config C
 mpc submit --config C CIRCUIT [--param K=V ...] [--bind P:NAME=DATASET ...] [--reveal-to R,...]
-mpc local  -n N [--protocol shamir|additive] [--threshold T] CIRCUIT --input P:NAME=FILE ...
+mpc local  -n N [--protocol shamir|additive] [--threshold T] [--preprocessing P] CIRCUIT
+           --input P:NAME=FILE ...
 (submit and local also take --param, --reveal-to and --json)
-mpc plan   CIRCUIT -n N [--protocol P] [--threshold T] [--rows R] [--param K=V ...] [--json]
+mpc plan   CIRCUIT -n N [--protocol P] [--threshold T] [--preprocessing P] [--rows R] [--json]
+mpc bench  [--suite quick|full] [--net lan,wan] [--compare mpyc,crypten,spu] [--out DIR] ...
 ```
+`mpc bench` belongs to `mpc.bench` (imported only when it runs; `mpc bench --help`).
 Exit status: 0 on success, 1 when the job or command fails (the message names the cause),
 2 for a malformed command line.
 """
@@ -28,7 +32,7 @@ import trio
 from mpc import config, keys
 from mpc.errors import JobFailedError, MpcError, describe_failure, sorted_failures
 from mpc.results import to_json
-from mpc.suite import PROTOCOLS
+from mpc.suite import PROTOCOLS, PROVIDERS
 
 Receiver = int | str
 
@@ -61,6 +65,15 @@ def _receivers(text: str) -> tuple[Receiver, ...]:
     return tuple(receivers)
 
 
+def preprocessing_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--preprocessing",
+        choices=PROVIDERS,
+        help="who makes products' material: 'ot' (n = 2, default), 'honest-majority' (n ≥ 3; "
+        "shamir's own), or 'dealer' (a trusted dealer process; never the default)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mpc", description="Multi-party computation runtime.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("party", help="run a party node until stopped")
     p.add_argument("--config", required=True, type=Path)
     p.add_argument("--id", required=True, type=int)
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    p = commands.add_parser("dealer", help="run the deployment's trusted dealer until stopped")
+    p.add_argument("--config", required=True, type=Path)
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     def job_options(p: argparse.ArgumentParser) -> None:
@@ -104,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--parties", dest="n", required=True, type=int)
     p.add_argument("--protocol", choices=PROTOCOLS)
     p.add_argument("--threshold", type=int)
+    preprocessing_option(p)
     job_options(p)
     p.add_argument(
         "--input",
@@ -125,15 +143,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--parties", dest="n", required=True, type=int)
     p.add_argument("--protocol", choices=PROTOCOLS)
     p.add_argument("--threshold", type=int)
+    preprocessing_option(p)
     p.add_argument("--rows", type=int, default=1000, help="rows of every input dataset")
     p.add_argument("--param", type=_key_value, action="append", default=[], metavar="K=V")
     p.add_argument("--reveal-to", type=_receivers, metavar="R,...")
     p.add_argument("--json", action="store_true")
+
+    # listed for `mpc --help`; main() hands everything after `bench` to mpc.bench.cli
+    commands.add_parser("bench", help="run the benchmark suite (mpc bench --help)", add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["bench"]:
+        from mpc.bench.cli import main as bench_main  # the harness and its extras load lazily
+
+        try:
+            return bench_main(arguments[1:])
+        except KeyboardInterrupt:
+            return 130
+    args = _parser().parse_args(arguments)
     try:
         return int(_COMMANDS[args.command](args))
     except JobFailedError as error:
@@ -187,6 +217,34 @@ def _cmd_party(args: argparse.Namespace) -> int:
             port = listeners[0].socket.getsockname()[1]
             event = {"event": "listening", "party": args.id, "port": port}
             print(json.dumps(event), flush=True)
+
+    trio.run(serve)
+    return 0
+
+
+def _cmd_dealer(args: argparse.Namespace) -> int:
+    from mpc.dealer import DealerNode
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s dealer %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    node = DealerNode(config.load(args.config))
+
+    async def serve() -> None:
+        async with trio.open_nursery() as nursery:
+
+            async def stop_on_signal() -> None:
+                with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for _ in signals:
+                        nursery.cancel_scope.cancel()
+                        return
+
+            nursery.start_soon(stop_on_signal)
+            listeners = await nursery.start(node.serve)
+            port = listeners[0].socket.getsockname()[1]
+            print(json.dumps({"event": "listening", "dealer": True, "port": port}), flush=True)
 
     trio.run(serve)
     return 0
@@ -252,6 +310,7 @@ def _cmd_local(args: argparse.Namespace) -> int:
             params=_params(args),
             receivers=args.reveal_to,
             timeouts=timeouts,
+            preprocessing=args.preprocessing,
         )
 
     _print_outcome(trio.run(go), args.json)
@@ -271,6 +330,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             default_rows=args.rows,
             params=_params(args),
             receivers=args.reveal_to,
+            preprocessing=args.preprocessing,
         ),
     )
     summary = plan.summary()
@@ -280,6 +340,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"circuit      {summary['circuit']}  ({protocol}, n={args.n}, t={threshold})")
     print(f"fingerprint  {summary['fingerprint']}")
     print(f"rounds       {summary['rounds']}")
+    print(f"domain       {summary['domain']}")
+    provider = summary["preprocessing"] or "none needed"
+    needs = ", ".join(f"{count} {name}" for name, count in summary["needs"].items())
+    print(f"preprocessing {provider}" + (f": {needs}" if needs else ""))
     print(f"rows         {args.rows} per input dataset (--rows)")
     for party, sent in enumerate(summary["bytes_sent"]):
         to_driver = summary["bytes_to_driver"][party]
@@ -294,6 +358,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "keys": _cmd_keys,
     "party": _cmd_party,
+    "dealer": _cmd_dealer,
     "submit": _cmd_submit,
     "local": _cmd_local,
     "plan": _cmd_plan,

@@ -31,11 +31,13 @@ from mpc.field import domain_named
 from mpc.operations import Operations
 from mpc.preprocessing import Store
 from mpc.preprocessing.dealer import Corrections, party_store
-from mpc.preprocessing.honest_majority import generate, offline_rounds
+from mpc.preprocessing.providers import MADE_BY_PARTIES, MadeByParties
+from mpc.protocols.compare import SESSION_ROUNDS, setup_sessions
+from mpc.protocols.compose import concurrently
 from mpc.protocols.context import Context, Exchange, Payload, Run
 from mpc.protocols.multiply import ResharePads, reshare_pads
 from mpc.rng import Csprng
-from mpc.suite import DEALER, HONEST_MAJORITY
+from mpc.suite import DEALER
 from mpc.wire import DATA, Frame
 
 
@@ -109,15 +111,22 @@ class Engine:
         self._pending: dict[tuple[int, int, int], Any] = {}
         self._result = PartyResult(party)
         needs = plan.needs()
-        self._offline_steps = 0
+        self._compares = any(node.op == "compare" for node in plan.nodes)
+        self._provider: MadeByParties | None = None
         if needs and plan.preprocessing == DEALER:
             if dealer is None:
                 raise LocalProtocolError("the plan's preprocessing comes from a dealer; none given")
             self._store = party_store(
                 domain, party, suite.n_parties, dealer.key, session, needs, dealer.corrections
             )
-        elif needs and plan.preprocessing == HONEST_MAJORITY:
-            self._offline_steps = offline_rounds(suite, needs)
+        elif needs and plan.preprocessing in MADE_BY_PARTIES:
+            self._provider = MADE_BY_PARTIES[plan.preprocessing]
+        # the offline stage: the comparisons' OT and garbling sessions (2 rounds) alongside the
+        # preprocessing the parties make themselves
+        self._offline_steps = max(
+            SESSION_ROUNDS if self._compares else 0,
+            self._provider.offline_rounds(suite, needs) if self._provider else 0,
+        )
         if suite.protocol == "shamir":  # the data-independent half of every resharing, now
             for node in plan.nodes:
                 if node.op in PRODUCTS:
@@ -289,8 +298,7 @@ class Engine:
         self._sent_step = False
         if self._stage == 0:
             if self._offline_steps:
-                protocol = generate(self._ctx, self.plan.needs())
-                self._start_run(0, protocol)
+                self._start_run(0, self._offline())
             return  # no offline stage: _advance finishes it at once
         if self._stage > len(self.plan.layers):
             if self._pending:
@@ -305,6 +313,20 @@ class Engine:
                 for node in nodes:
                     self._record_driver_share(node)
             self._start_run(index, self._ops.start(group.op, nodes, args))
+
+    def _offline(self) -> Run[Store | None]:
+        """Round 0: the job's OT sessions (for comparisons), then the parties' preprocessing."""
+        runs: list[Run[Any]] = []
+        if self._compares:
+            both = self.plan.suite.protocol == "additive" and self.plan.domain == "Z64"
+            runs.append(setup_sessions(self._ctx, both_directions=both))
+        if self._provider is not None:
+            runs.append(self._provider.generate(self._ctx, self.plan.needs()))
+        if not runs:
+            return self._store
+        results = (yield from concurrently(runs)) if len(runs) > 1 else [(yield from runs[0])]
+        store: Store | None = results[-1] if self._provider is not None else self._store
+        return store
 
     def _start_run(self, group: int, protocol: Run[Any]) -> None:
         try:

@@ -5,6 +5,10 @@ talking mutual TLS over 127.0.0.1. This module writes a temporary deployment (fr
 one dataset map per party), starts the processes, waits until each listens, runs the job with the
 driver `Client`, and always stops the processes and deletes the directory. A party process that
 fails or dies makes the job fail with its exit status and the end of its log.
+
+Optional keywords place the parties elsewhere than 127.0.0.1 (`hosts`, one address per party)
+and run each party's command behind a prefix (`command_prefix`, e.g. `ip netns exec NS`), which
+the benchmark harness uses to put every party in its own emulated-WAN network namespace.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from mpc import config, keys
 from mpc.client import Client, JobOutcome, Receiver
 from mpc.config import Deployment, Timeouts
 from mpc.errors import JobFailedError, MpcError, PeerBrokenError, PeerError
+from mpc.suite import DEALER
 
 START_TIMEOUT = 60.0
 LOG_LINES = 20
@@ -57,9 +62,15 @@ def local_deployment(
     threshold: int | None,
     inputs: Mapping[int, Mapping[str, Path]],
     timeouts: Timeouts,
+    hosts: Sequence[str] | None = None,
+    preprocessing: str | None = None,
 ) -> Deployment:
-    """A validated throw-away deployment on loopback, written to `directory/local.toml`."""
-    ports = free_ports(n_parties)
+    """A validated throw-away deployment (on loopback unless `hosts` names one address per party),
+    written to `directory/local.toml`; with `preprocessing="dealer"` it declares a dealer on
+    loopback too."""
+    if hosts is not None and len(hosts) != n_parties:
+        raise ValueError(f"hosts names {len(hosts)} addresses for {n_parties} parties")
+    ports = free_ports(n_parties + 1)
     data: dict[str, Any] = {
         "deployment": {
             "name": "local",
@@ -76,7 +87,7 @@ def local_deployment(
         "party": [
             {
                 "id": party,
-                "host": "127.0.0.1",
+                "host": hosts[party] if hosts is not None else "127.0.0.1",
                 "port": ports[party],
                 "circuits": [str(circuit.resolve())],
                 "datasets": {
@@ -86,6 +97,10 @@ def local_deployment(
             for party in range(n_parties)
         ],
     }
+    if preprocessing is not None:
+        data["deployment"]["preprocessing"] = preprocessing
+    if preprocessing == DEALER:
+        data["dealer"] = {"host": "127.0.0.1", "port": ports[n_parties]}
     path = directory / "local.toml"
     deployment = config.parse(data, path)
     path.write_text(config.to_toml(deployment))
@@ -94,7 +109,7 @@ def local_deployment(
 
 @dataclass
 class _Party:
-    id: int
+    id: int | str  # a party id, or "dealer"
     process: trio.Process
     log: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=LOG_LINES))
     listening: trio.Event = field(default_factory=trio.Event)
@@ -136,8 +151,17 @@ async def run_local(
     params: Mapping[str, Any] | None = None,
     receivers: tuple[Receiver, ...] | None = None,
     timeouts: Timeouts | None = None,
+    hosts: Sequence[str] | None = None,
+    command_prefix: Mapping[int, Sequence[str]] | None = None,
+    preprocessing: str | None = None,
 ) -> JobOutcome:
-    """Run one job between `n_parties` local party processes and return its outcome."""
+    """Run one job between `n_parties` local party processes and return its outcome.
+
+    `hosts` gives each party's listening address (default 127.0.0.1 for all); `command_prefix`
+    maps a party id to words put before its `python -m mpc party ...` command. `preprocessing`
+    names the provider (`mpc.suite.PROVIDERS`; default: the parties' own where one exists);
+    "dealer" also starts a trusted dealer process (`mpc dealer`) for the job.
+    """
     circuit = Path(circuit)
     directory = Path(tempfile.mkdtemp(prefix="mpc-local-"))
     try:
@@ -149,12 +173,19 @@ async def run_local(
             threshold=threshold,
             inputs=inputs,
             timeouts=timeouts or Timeouts(connect=10.0, round=30.0, job=3600.0, idle=60.0),
+            hosts=hosts,
+            preprocessing=preprocessing,
         )
         keys.generate_keys(deployment)
         outcome: JobOutcome | None = None
         failure: MpcError | None = None
         async with trio.open_nursery() as nursery:  # the pipe readers of the party processes
-            parties = [await _start(nursery, deployment, p) for p in range(n_parties)]
+            prefixes = command_prefix or {}
+            parties = [
+                await _start(nursery, deployment, p, prefixes.get(p, ())) for p in range(n_parties)
+            ]
+            if deployment.dealer is not None:
+                parties.append(await _start(nursery, deployment, "dealer"))
             try:
                 await _wait_listening(parties)
                 outcome = await _run_job(deployment, circuit, parties, params, receivers)
@@ -171,17 +202,11 @@ async def run_local(
     return outcome
 
 
-async def _start(nursery: trio.Nursery, deployment: Deployment, party: int) -> _Party:
-    command = [
-        sys.executable,
-        "-m",
-        "mpc",
-        "party",
-        "--config",
-        str(deployment.path),
-        "--id",
-        str(party),
-    ]
+async def _start(
+    nursery: trio.Nursery, deployment: Deployment, party: int | str, prefix: Sequence[str] = ()
+) -> _Party:
+    role = ["dealer"] if party == "dealer" else ["party", "--id", str(party)]
+    command = [*prefix, sys.executable, "-m", "mpc", *role, "--config", str(deployment.path)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = await trio.lowlevel.open_process(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mpc.dsl import Node, Plan
+from mpc.dsl.arith import key_from_attr
 from mpc.dsl.ir import ConstArray
 from mpc.errors import LocalProtocolError, PreprocessingError
 from mpc.preprocessing import Store
+from mpc.protocols.compare import CompareItem, compare
 from mpc.protocols.context import Context, ProtocolRun
 from mpc.protocols.inputs import InputItem, additive_share, shamir_share
 from mpc.protocols.linear import public_share
@@ -88,6 +90,11 @@ class Operations:
             return domain.sum(args[0], axis=node.attr("axis"))
         if op == "transpose":
             return np.ascontiguousarray(args[0].T)
+        if op == "index":
+            return np.array(args[0][key_from_attr(node.attr("key"))])
+        if op == "concat":
+            shares = [self.share_of(i, v) for i, v in zip(node.args, args, strict=True)]
+            return np.concatenate(shares, axis=node.attr("axis"))
         raise LocalProtocolError(f"no local kernel for op {op!r}")
 
     # --- interactive groups ---------------------------------------------------------------------
@@ -108,6 +115,16 @@ class Operations:
                     ctx, [self._local_product(n, a) for n, a in zip(nodes, args, strict=True)]
                 )
             return beaver(ctx, [self._beaver_item(n, a) for n, a in zip(nodes, args, strict=True)])
+        if op == "compare":
+            comparisons = []
+            beaver_conversion = ctx.suite.protocol == "additive" and ctx.domain.name != "Z_2^64"
+            for node, a in zip(nodes, args, strict=True):
+                triple = self.material(node, "triple") if beaver_conversion else None
+                share = self.share_of(node.args[0], a[0])
+                comparisons.append(
+                    CompareItem(share, node.attr("test"), node.attr("width"), triple)
+                )
+            return compare(ctx, comparisons, nodes[0].id)
         if op == "trunc":
             truncations = []
             for node, a in zip(nodes, args, strict=True):

@@ -56,18 +56,29 @@ def provider_problem(protocol: str, n_parties: int, provider: str | None) -> str
                 "products and truncations of the additive suite need preprocessing: set "
                 "deployment.preprocessing to 'dealer' (a trusted dealer process) or, with n ≥ 3, "
                 "'honest-majority' (the parties make it themselves; tolerates t < n/2 colluding "
-                "parties instead of n − 1)"
+                "parties instead of n − 1); with n = 2 the default is 'ot'"
             )
         return None
     if provider not in PROVIDERS:
         return f"unknown preprocessing provider {provider!r} (choose one of {', '.join(PROVIDERS)})"
-    if provider == OT:
-        return "the OT-based provider arrives with the oblivious-transfer suite; use 'dealer'"
-    if protocol == "shamir" and provider == DEALER:
-        return "the shamir suite makes its own preprocessing; the dealer serves the additive suite"
+    if protocol == "shamir" and provider in (DEALER, OT):
+        return (
+            f"the shamir suite makes its own preprocessing; {provider!r} serves the additive suite"
+        )
     if provider == HONEST_MAJORITY and n_parties < 3:
-        return "'honest-majority' preprocessing needs n ≥ 3 parties; with 2 use 'dealer'"
+        return "'honest-majority' preprocessing needs n ≥ 3 parties; with 2 use 'ot' or 'dealer'"
+    if provider == OT and n_parties != 2:
+        return (
+            "'ot' preprocessing is two-party (n = 2); with n ≥ 3 use 'honest-majority' or 'dealer'"
+        )
     return None
+
+
+def default_provider(protocol: str, n_parties: int) -> str | None:
+    """The provider a plan gets when its config names none: the parties' own, never a dealer."""
+    if protocol == "shamir":
+        return HONEST_MAJORITY
+    return OT if n_parties == 2 else None
 
 
 def default_threshold(protocol: str, n_parties: int) -> int:

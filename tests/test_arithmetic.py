@@ -33,6 +33,7 @@ CONFIGS = [
     ("shamir", 3, None),
     ("shamir", 5, None),
     ("additive", 2, "dealer"),
+    ("additive", 2, "ot"),
     ("additive", 3, "dealer"),
     ("additive", 3, "honest-majority"),
     ("additive", 5, "honest-majority"),
@@ -342,10 +343,11 @@ def test_engine_refuses_to_reuse_material() -> None:
 @pytest.mark.parametrize(
     ("protocol", "n", "provider", "words"),
     [
-        ("additive", 2, None, "need preprocessing"),
+        ("additive", 3, None, "need preprocessing"),
         ("additive", 2, "honest-majority", "needs n ≥ 3"),
-        ("additive", 2, "ot", "arrives with the oblivious-transfer suite"),
-        ("shamir", 3, "dealer", "the dealer serves the additive suite"),
+        ("additive", 3, "ot", "two-party"),
+        ("shamir", 3, "dealer", "serves the additive suite"),
+        ("shamir", 3, "ot", "serves the additive suite"),
         ("additive", 2, "magic", "unknown preprocessing provider"),
     ],
 )
@@ -358,3 +360,17 @@ def test_products_without_a_usable_provider_are_refused(
 
     with pytest.raises(CompileError, match=words):
         compile(product, CompileSpec(Suite.of(protocol, n), default_rows=1, preprocessing=provider))
+
+
+def test_two_parties_default_to_ot_preprocessing_never_a_dealer() -> None:
+    @dsl.circuit
+    def product(job: dsl.Job) -> None:
+        dsl.reveal(dsl.input(0, "d", "x", bits=20) * dsl.input(1, "d", "y", bits=20), "p")
+
+    plan = compile(product, CompileSpec(Suite.of("additive", 2), default_rows=3))
+    assert (plan.preprocessing, plan.domain) == ("ot", "Z64")
+    run = run_plan(
+        plan, {0: {("d", "x"): np.array([3, -4, 5])}, 1: {("d", "y"): np.array([7, 8, -9])}}
+    )
+    np.testing.assert_array_equal(run.outputs["p"], [21, -32, -45])
+    assert all(p.offline_rounds == 4 for p in run.parties)

@@ -288,28 +288,38 @@ def test_secret_cannot_be_used_as_a_plain_value(use: Any, what: str) -> None:
     assert_site(error, THIS_FILE)
 
 
-@pytest.mark.parametrize("compare", [lambda x: x == 0, lambda x: x != 0], ids=["eq", "ne"])
+@pytest.mark.parametrize(
+    "compare",
+    [lambda x: x == 0, lambda x: x != 0, lambda x: x < 0, lambda x: x >= 5],
+    ids=["eq", "ne", "lt", "ge"],
+)
 def test_secret_comparison_is_not_a_plain_bool(compare: Any) -> None:
+    """A comparison is a secret 0/1 value (a garbled circuit at run time), never a branch."""
+
     @dsl.circuit
-    def equal(job: dsl.Job) -> None:
+    def branchy(job: dsl.Job) -> None:
         x = dsl.input(0, "d", "v")
         if compare(x):
             dsl.reveal(x, "taken")
         dsl.reveal(x, "x")
 
-    error = compile_error(equal)
+    error = compile_error(branchy)
+    assert isinstance(error, SecretBranchError)
+    assert "dsl.where" in str(error)
     assert_site(error, THIS_FILE)
 
 
 @pytest.mark.parametrize("compare", [lambda x: x < 0, lambda x: x >= 5], ids=["lt", "ge"])
-def test_secret_ordering_is_a_compile_error(compare: Any) -> None:
+def test_secret_comparison_compiles_to_a_compare_node(compare: Any) -> None:
     @dsl.circuit
     def ordered(job: dsl.Job) -> None:
         x = dsl.input(0, "d", "v")
-        compare(x)
-        dsl.reveal(x, "x")
+        dsl.reveal(compare(x), "bit")
 
-    assert "not supported" in str(compile_error(ordered))
+    plan = compile(ordered, spec())
+    (node,) = [node for node in plan.nodes if node.op == "compare"]
+    assert node.attr("test") == "ltz"
+    assert plan.nodes[plan.outputs[0].node].vtype.bound == 1
 
 
 def test_secret_has_no_hash_and_a_length() -> None:

@@ -18,7 +18,19 @@ def inner_product(job: dsl.Job) -> None:
 ```
 """
 
-from mpc.dsl.api import dot, input, reveal, square, sum, transpose
+from mpc.dsl.api import (
+    argmax,
+    concatenate,
+    dot,
+    input,
+    maximum,
+    minimum,
+    reveal,
+    square,
+    sum,
+    transpose,
+    where,
+)
 from mpc.dsl.compiler import (
     Circuit,
     CompileSpec,
@@ -52,16 +64,21 @@ __all__ = [
     "ShapeMismatchError",
     "Source",
     "VType",
+    "argmax",
     "choose_domain",
     "circuit",
     "compile",
+    "concatenate",
     "constant",
     "dot",
     "input",
     "load_circuit",
+    "maximum",
+    "minimum",
     "resolve_params",
     "reveal",
     "square",
     "sum",
     "transpose",
+    "where",
 ]

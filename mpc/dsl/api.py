@@ -141,3 +141,30 @@ def square(x: Any) -> Secret:
 def transpose(x: Any) -> Secret:
     """The transpose of a matrix (local)."""
     return arith.transpose(x)
+
+
+def where(condition: Any, if_true: Any, if_false: Any) -> Secret:
+    """condition ? if_true : if_false, elementwise, for a 0/1 condition (from a comparison)."""
+    return arith.where(condition, if_true, if_false)
+
+
+def concatenate(values: Sequence[Any], axis: int = 0) -> Secret:
+    """Secret (or public) arrays joined along `axis` (local)."""
+    return arith.concatenate(values, axis)
+
+
+def maximum(values: Any) -> Secret:
+    """The largest element of a vector (or of each row of a matrix): ⌈log2 k⌉ comparison levels."""
+    return arith.extreme(values, largest=True, with_index=False)[0]
+
+
+def minimum(values: Any) -> Secret:
+    """The smallest element of a vector (or of each row of a matrix)."""
+    return arith.extreme(values, largest=False, with_index=False)[0]
+
+
+def argmax(values: Any) -> Secret:
+    """The index of the largest element (the first one on ties), as a secret integer."""
+    index = arith.extreme(values, largest=True, with_index=True)[1]
+    assert index is not None
+    return index

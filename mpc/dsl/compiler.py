@@ -28,7 +28,7 @@ from mpc.dsl.schedule import prune, schedule
 from mpc.dsl.trace import _TRACER, DRIVER, Job, Receiver, Tracer
 from mpc.dsl.types import KAPPA, truncation_fits
 from mpc.errors import CompileError, MpcError
-from mpc.suite import DEALER, HONEST_MAJORITY, Suite, provider_problem
+from mpc.suite import DEALER, HONEST_MAJORITY, Suite, default_provider, provider_problem
 
 ParamValue = int | float | str | bool
 CircuitFn = Callable[[Job], None]
@@ -199,7 +199,7 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
     if not any(node.op == "reveal" for node in nodes):
         raise CompileError(f"circuit {circuit.name} reveals nothing: call dsl.reveal()")
     domain, provider = choose_domain(nodes, suite, spec.preprocessing)
-    prologue, layers = schedule(nodes, suite.protocol)
+    prologue, layers = schedule(nodes, suite, domain)
     return Plan(
         circuit=circuit.name,
         suite=suite,
@@ -223,12 +223,14 @@ def choose_domain(nodes: list[Node], suite: Suite, provider: str | None) -> tupl
     comes from the honest-majority provider (made with Shamir sharings over a field).
     """
     widths = [node.attr("width") for node in nodes if node.op == "trunc"]
+    compared = [node.attr("width") for node in nodes if node.op == "compare"]
+    # (a comparison consumes a triple only in a field, which the other material already forces)
     consumes = bool(widths) or (
         suite.protocol == "additive" and any(node.op in PRODUCTS for node in nodes)
     )
     if provider is not None or consumes:
-        if suite.protocol == "shamir" and provider is None:
-            provider = HONEST_MAJORITY
+        if provider is None:
+            provider = default_provider(suite.protocol, suite.n_parties)
         problem = provider_problem(suite.protocol, suite.n_parties, provider)
         if problem:
             raise CompileError(problem)
@@ -247,10 +249,17 @@ def choose_domain(nodes: list[Node], suite: Suite, provider: str | None) -> tupl
             modulus is None or not all(truncation_fits(w, modulus, contributors) for w in widths)
         ):
             continue
+        # a comparison in a field opens d + r₀ + r₁ with two (l + κ)-bit masks
+        if (
+            compared
+            and modulus is not None
+            and not all(truncation_fits(w, modulus, 2) for w in compared)
+        ):
+            continue
         return name, provider
-    widest = max(widths, default=0)
+    widest = max([*widths, *compared], default=0)
     raise CompileError(
         f"no domain holds this circuit: values reach 2^{bound.bit_length()}"
-        + (f" and a truncation needs {widest} + {KAPPA} bits" if widths else "")
+        + (f" and a mask needs {widest} + {KAPPA} bits" if widest else "")
         + "; declare fewer input bits (or fewer fractional bits)"
     )

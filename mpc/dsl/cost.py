@@ -10,7 +10,10 @@ Online payload per op (s = elements of the result or opened value, e = element b
 - mul / square / matmul, shamir: each of 2t + 1 resharers sends n − 1 − t parts of the result;
 - mul, additive (Beaver): everyone opens d and e to everyone: 2s(n − 1); square: s(n − 1);
   matmul: (|A| + |B|)(n − 1) with a matrix triple;
-- trunc: everyone opens the masked value: shamir t·s, additive (n − 1)·s.
+- trunc: everyone opens the masked value: shamir t·s, additive (n − 1)·s;
+- compare (per group of N instances, `compare_cost`): the helpers' parts to E, the masked opening
+  between G and E (fields), the IKNP matrix (16 B per evaluator bit, padded to 64 bits), G's
+  labels, OT corrections (16 B per bit each) and tables (32 B per AND), then the conversion.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpc.dsl.ir import Node
-from mpc.suite import Need, Suite
+from mpc.suite import KAPPA, Need, Suite
 
 PRODUCTS = ("mul", "square", "matmul")
 
@@ -68,8 +71,50 @@ def node_cost(node: Node, nodes: Sequence[Node], suite: Suite, element_bytes: in
     return NodeCost(tuple(sent), tuple(to_driver))
 
 
-def node_needs(node: Node, nodes: Sequence[Node], suite: Suite) -> Need | None:
+def compare_widths(width: int, test: str, domain: str) -> tuple[int, int]:
+    """(bits per instance, AND gates per instance) of a comparison circuit."""
+    if domain == "Z64":
+        return width, width - 1
+    bits = width + KAPPA + 2
+    return bits, bits if test == "ltz" else bits - 1
+
+
+def compare_cost(nodes: Sequence[Node], suite: Suite, domain: str, element_bytes: int) -> NodeCost:
+    """Payload bytes of one comparison group (mpc.protocols.compare), per party."""
+    n, t = suite.n_parties, suite.threshold
+    sent = [0] * n
+    size = sum(node.size for node in nodes)
+    payload = size * element_bytes
+    bits, ands = compare_widths(nodes[0].attr("width"), nodes[0].attr("test"), domain)
+    holders = range(n) if suite.protocol == "additive" else range(t + 1)
+    for helper in holders:
+        if helper > 1:
+            sent[helper] += payload  # its part, masked, to E
+    if domain != "Z64":
+        sent[0] += payload  # the masked opening
+        sent[1] += payload
+    evaluator_bits = size * bits
+    sent[1] += 16 * (-(-evaluator_bits // 64) * 64)  # IKNP matrix u: κ/8 bytes per OT
+    sent[0] += 16 + 24 + 16 * size * bits + 16 * evaluator_bits + 32 * size * ands
+    if suite.protocol == "additive" and domain == "Z64":
+        sent[0] += 16 * (-(-size // 64) * 64)  # G's IKNP matrix for the product's OTs
+        sent[1] += 8 * size  # E's correlated-OT corrections
+    elif suite.protocol == "additive":
+        for party in range(n):
+            sent[party] += 2 * payload * (n - 1)  # the conversion's product (Beaver)
+    else:
+        for owner in (0, 1):
+            sent[owner] += payload * len(suite.sent_input_parties(owner))
+        label = -1 - nodes[0].id  # mpc.protocols.compare.reshare_label
+        for resharer in suite.resharers(label):
+            sent[resharer] += payload * len(suite.reshare_sent(resharer))
+    return NodeCost(tuple(sent), (0,) * n)
+
+
+def node_needs(node: Node, nodes: Sequence[Node], suite: Suite, domain: str) -> Need | None:
     """The preprocessed material `node` consumes, if any."""
+    if node.op == "compare" and suite.protocol == "additive" and domain != "Z64":
+        return Need(node.id, "triple", (node.shape,))  # the conversion's product (Beaver)
     if node.op == "trunc":
         return Need(node.id, "trunc", (node.shape,), node.attr("bits"), node.attr("width"))
     if suite.protocol != "additive" or node.op not in PRODUCTS:

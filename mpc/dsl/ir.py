@@ -21,6 +21,7 @@ import numpy as np
 
 from mpc.dsl.types import VType
 from mpc.errors import CompileError
+from mpc.suite import Suite
 
 AttrValue = int | str | bool | float | bytes | tuple[Any, ...] | None
 
@@ -74,7 +75,7 @@ class Node:
         return [self.id, self.op, list(self.args), attrs, list(self.shape), vtype]
 
 
-StepsRule = Callable[[Node, str], int]
+StepsRule = Callable[[Node, Suite, str], int]  # (node, suite, domain) → rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +89,29 @@ class OpSpec:
     doc: str
 
 
-def _local(node: Node, protocol: str) -> int:
+def _local(node: Node, suite: Suite, domain: str) -> int:
     return 0
 
 
-def _one_round(node: Node, protocol: str) -> int:
+def _one_round(node: Node, suite: Suite, domain: str) -> int:
     return 1
 
 
-def _input_steps(node: Node, protocol: str) -> int:
-    return 1 if protocol == "shamir" else 0  # additive shares come from pair-key seeds
+def _input_steps(node: Node, suite: Suite, domain: str) -> int:
+    return 1 if suite.protocol == "shamir" else 0  # additive shares come from pair-key seeds
 
 
-def _reveal_steps(node: Node, protocol: str) -> int:
+def compare_steps(node: Node, suite: Suite, domain: str) -> int:
+    """Rounds of a comparison (mpc.protocols.compare): gather two-party shares, mask (fields),
+    garble (2), and turn the XOR-shared bit back into the suite's sharing."""
+    holders = suite.n_parties if suite.protocol == "additive" else suite.threshold + 1
+    gather = 1 if holders > 2 else 0  # the other holders' parts go to the garbler/evaluator
+    mask = 0 if domain == "Z64" else 1
+    convert = 1 if suite.protocol == "additive" else 2  # (input sharing is free for additive)
+    return gather + mask + 2 + convert
+
+
+def _reveal_steps(node: Node, suite: Suite, domain: str) -> int:
     # Shares for the driver, and public values, need no exchange between the parties.
     return 1 if node.attr("to") and node.vtype.secret else 0
 
@@ -123,10 +134,13 @@ OPS: Mapping[str, OpSpec] = {
         _spec("matmul_public", 2, {"public"}, _local, "a @ b with one side public"),
         _spec("sum", 1, {"axis"}, _local, "sum of elements (all, or along an axis)"),
         _spec("transpose", 1, set(), _local, "matrix transpose"),
+        _spec("index", 1, {"key"}, _local, "basic indexing with public slices and integers"),
+        _spec("concat", None, {"axis"}, _local, "concatenation along an axis"),
         _spec("mul", 2, set(), _one_round, "secret a times secret b, elementwise"),
         _spec("square", 1, set(), _one_round, "secret a squared, elementwise"),
         _spec("matmul", 2, set(), _one_round, "secret a @ secret b (vectors and matrices)"),
         _spec("trunc", 1, {"bits", "width"}, _one_round, "drop `bits` low bits (fixed point)"),
+        _spec("compare", 1, {"test", "width"}, compare_steps, "[a < 0] or [a = 0] (garbled)"),
         _spec("reveal", 1, {"name", "to", "driver"}, _reveal_steps, "open to parties/driver"),
     )
 }

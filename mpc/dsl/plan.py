@@ -22,7 +22,7 @@ from typing import Any
 
 import msgpack
 
-from mpc.dsl.cost import node_cost, node_needs
+from mpc.dsl.cost import compare_cost, node_cost, node_needs
 from mpc.dsl.ir import Node
 from mpc.suite import Need, Suite
 
@@ -159,15 +159,20 @@ class Plan:
 
     def needs(self) -> tuple[Need, ...]:
         """The preprocessed material of every node, in node order."""
-        found = (node_needs(node, self.nodes, self.suite) for node in self.nodes)
+        found = (node_needs(node, self.nodes, self.suite, self.domain) for node in self.nodes)
         return tuple(need for need in found if need is not None)
 
     def cost(self) -> Cost:
         n = self.suite.n_parties
         sent = [0] * n
         to_driver = [0] * n
-        for node in self.nodes:
-            c = node_cost(node, self.nodes, self.suite, self.element_bytes)
+        costs = [node_cost(node, self.nodes, self.suite, self.element_bytes) for node in self.nodes]
+        for layer in self.layers:  # comparisons cost per group (one circuit each)
+            for group in layer.groups:
+                if group.op == "compare":
+                    members = [self.nodes[i] for i in group.nodes]
+                    costs.append(compare_cost(members, self.suite, self.domain, self.element_bytes))
+        for c in costs:
             for party in range(n):
                 sent[party] += c.sent[party]
                 to_driver[party] += c.to_driver[party]

@@ -9,8 +9,11 @@ of one depth cost the rounds of one. Local nodes run as soon as their depth's la
 
 from __future__ import annotations
 
+from typing import Any
+
 from mpc.dsl.ir import OPS, Node
 from mpc.dsl.plan import Group, Layer
+from mpc.suite import Suite
 
 
 def prune(nodes: list[Node]) -> list[Node]:
@@ -41,27 +44,37 @@ def prune(nodes: list[Node]) -> list[Node]:
     return kept
 
 
-def steps_of(node: Node, protocol: str) -> int:
-    return OPS[node.op].steps(node, protocol)
+def group_key(node: Node) -> tuple[Any, ...]:
+    """What must agree for nodes to run as one protocol instance: the op (and a comparison's
+    test and width, which fix its circuit)."""
+    if node.op == "compare":
+        return (node.op, node.attr("test"), node.attr("width"))
+    return (node.op,)
 
 
-def schedule(nodes: list[Node], protocol: str) -> tuple[tuple[int, ...], tuple[Layer, ...]]:
+def steps_of(node: Node, suite: Suite, domain: str) -> int:
+    return OPS[node.op].steps(node, suite, domain)
+
+
+def schedule(
+    nodes: list[Node], suite: Suite, domain: str
+) -> tuple[tuple[int, ...], tuple[Layer, ...]]:
     """(prologue, layers) for densely numbered nodes in trace order."""
     depth = [0] * len(nodes)
     for node in nodes:
         base = max((depth[a] for a in node.args), default=0)
-        depth[node.id] = base + 1 if steps_of(node, protocol) else base
+        depth[node.id] = base + 1 if steps_of(node, suite, domain) else base
     n_layers = max(depth, default=0)
-    interactive: list[dict[str, list[int]]] = [{} for _ in range(n_layers + 1)]
+    interactive: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in range(n_layers + 1)]
     local: list[list[int]] = [[] for _ in range(n_layers + 1)]
     for node in nodes:
-        if steps_of(node, protocol):
-            interactive[depth[node.id]].setdefault(node.op, []).append(node.id)
+        if steps_of(node, suite, domain):
+            interactive[depth[node.id]].setdefault(group_key(node), []).append(node.id)
         else:
             local[depth[node.id]].append(node.id)
     layers = []
     for d in range(1, n_layers + 1):
-        groups = tuple(Group(op, tuple(ids)) for op, ids in interactive[d].items())
-        steps = max(steps_of(nodes[g.nodes[0]], protocol) for g in groups)
+        groups = tuple(Group(key[0], tuple(ids)) for key, ids in interactive[d].items())
+        steps = max(steps_of(nodes[g.nodes[0]], suite, domain) for g in groups)
         layers.append(Layer(groups, steps, tuple(local[d])))
     return tuple(local[0]), tuple(layers)

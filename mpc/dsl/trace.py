@@ -131,7 +131,7 @@ def _no_plain_value(what: str) -> NoReturn:
     raise SecretBranchError(
         f"a secret value cannot be used as {what} while a circuit is compiled: the circuit runs "
         "once for all data, so it cannot branch on or convert a secret. Select obliviously "
-        "(comparisons and where() come with the garbled-circuit suite) or reveal() it.",
+        "(c = x < y gives a secret 0/1; dsl.where(c, a, b) picks a or b) or reveal() it.",
         call_site(),
     )
 
@@ -193,32 +193,41 @@ class Secret:
 
     __hash__ = None  # type: ignore[assignment]
 
-    # Comparisons of secrets give secret bits; they arrive with the garbled-circuit suite. Until
-    # then they are refused here (a plain False from `==` would silently take a branch).
-    def _compare(self, symbol: str) -> NoReturn:
-        raise CompileError(
-            f"comparing secrets ({symbol}) is not supported yet: comparisons, equality and "
-            "where() arrive with the garbled-circuit suite",
-            call_site(),
-        )
+    # Comparisons give secret 0/1 values (garbled circuits); using one in `if` is refused above.
+    def __eq__(self, other: object) -> Secret:  # type: ignore[override]
+        from mpc.dsl.arith import compare
 
-    def __eq__(self, other: object) -> bool:
-        self._compare("==")
+        return compare("eq", self, other)
 
-    def __ne__(self, other: object) -> bool:
-        self._compare("!=")
+    def __ne__(self, other: object) -> Secret:  # type: ignore[override]
+        from mpc.dsl.arith import compare
 
-    def __lt__(self, other: object) -> bool:
-        self._compare("<")
+        return compare("ne", self, other)
 
-    def __le__(self, other: object) -> bool:
-        self._compare("<=")
+    def __lt__(self, other: object) -> Secret:
+        from mpc.dsl.arith import compare
 
-    def __gt__(self, other: object) -> bool:
-        self._compare(">")
+        return compare("lt", self, other)
 
-    def __ge__(self, other: object) -> bool:
-        self._compare(">=")
+    def __le__(self, other: object) -> Secret:
+        from mpc.dsl.arith import compare
+
+        return compare("le", self, other)
+
+    def __gt__(self, other: object) -> Secret:
+        from mpc.dsl.arith import compare
+
+        return compare("gt", self, other)
+
+    def __ge__(self, other: object) -> Secret:
+        from mpc.dsl.arith import compare
+
+        return compare("ge", self, other)
+
+    def __getitem__(self, key: Any) -> Secret:
+        from mpc.dsl.arith import index
+
+        return index(self, key)
 
     def __add__(self, other: Any) -> Secret:
         from mpc.dsl.arith import binary

@@ -31,7 +31,7 @@ References: mpc.gc.garble (ZRE15), mpc.ot.iknp (IKNP03), D. Demmler, T. Schneide
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 
 import numpy as np
 
@@ -81,9 +81,12 @@ def garbler(
     ot_sender: iknp.IknpSender | None = None,
     gc: GarbleSession | None = None,
     frame_gates: int = FRAME_GATES,
+    on_decode: Callable[[list[np.ndarray]], None] | None = None,
 ) -> Run:
     """The garbler: `inputs` maps its input groups to bits (n, width); returns the output bits it
-    learns (per `reveal`) or None. `ot_sender`/`gc` continue a job's OT and garbling sessions."""
+    learns (per `reveal`) or None. `ot_sender`/`gc` continue a job's OT and garbling sessions.
+    `on_decode` sees the decode bits as soon as they exist, before the last frame is yielded
+    (with reveal="shared" they are the garbler's XOR shares: a caller can use them at once)."""
     gc = gc or GarbleSession(rng, chunk=DEFAULT_CHUNK)
     own = _groups(circuit, inputs, n, True)
     theirs = [g for g in range(len(circuit.inputs)) if g not in own]
@@ -119,6 +122,8 @@ def garbler(
                 raise AssertionError("the garbling made more chunks than planned")
             except StopIteration as stop:
                 decode = [decode_bits(z) for z in stop.value]
+            if on_decode is not None:
+                on_decode(decode)
             if reveal in ("evaluator", "both"):
                 send += decode
         yield Exchange({peer: send}, frozenset())

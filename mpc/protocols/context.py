@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class Context:
     rng: Csprng
     pair_keys: Mapping[int, bytes]
     inputs: Mapping[tuple[str, str], np.ndarray]
+    sessions: dict[str, Any] = field(default_factory=dict)  # OT/garbling sessions of the job
 
     def pair_stream(self, peer: int, *label: LabelPart) -> Csprng:
         """The stream this party shares with `peer` for `label` (the peer derives the same)."""

@@ -313,3 +313,53 @@ def test_frozen_party_times_out_naming_it(
     assert result.returncode == 1
     assert time.monotonic() - started < 1.5 + 10
     assert "party 1" in result.stderr.splitlines()[1]
+
+
+INNER_PRODUCT = ROOT / "circuits" / "inner_product.py"
+
+
+def decimal_columns(tmp_path: Path, rows: int) -> tuple[list[str], float]:
+    rng = np.random.default_rng(rows)
+    x, y = np.round(rng.uniform(-100, 100, (2, rows)), 2)
+    for name, column in (("x", x), ("y", y)):
+        lines = [name, *(f"{v:.2f}" for v in column)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    inputs = ["--input", f"0:x={tmp_path / 'x.csv'}", "--input", f"1:y={tmp_path / 'y.csv'}"]
+    return inputs, float(np.dot(x, y))
+
+
+@pytest.mark.parametrize(
+    ("n", "protocol", "preprocessing"),
+    [(2, "additive", None), (2, "additive", "dealer"), (3, "shamir", None)],
+    ids=["additive-2-ot", "additive-2-dealer", "shamir-3"],
+)
+def test_local_inner_product_every_provider(
+    tmp_path: Path, n: int, protocol: str, preprocessing: str | None
+) -> None:
+    inputs, expected = decimal_columns(tmp_path, 300)
+    extra = ["--preprocessing", preprocessing] if preprocessing else []
+    command = ["local", "-n", str(n), "--protocol", protocol, *extra, str(INNER_PRODUCT)]
+    result = mpc(*command, *inputs, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert abs(report["outputs"]["dot"] - expected) <= 1e-3
+    stats = report["stats"]
+    want = {"additive": preprocessing or "ot", "shamir": "honest-majority"}[protocol]
+    assert stats["preprocessing"] == want
+    if want == "dealer":
+        assert stats["offline_rounds"] == 0  # the dealer's material arrives before the job
+    else:
+        assert stats["offline_rounds"] > 0
+
+
+def test_plan_names_the_provider_and_the_material() -> None:
+    text = mpc("plan", str(INNER_PRODUCT), "-n", "2", "--rows", "100")
+    assert text.returncode == 0, text.stderr
+    assert "preprocessing ot: " in text.stdout
+    dealt = mpc("plan", str(INNER_PRODUCT), "-n", "2", "--preprocessing", "dealer", "--json")
+    assert json.loads(dealt.stdout)["preprocessing"] == "dealer"
+    refused = mpc(
+        "plan", str(INNER_PRODUCT), "-n", "3", "--protocol", "additive", "--preprocessing", "ot"
+    )
+    assert refused.returncode == 1
+    assert "two-party" in refused.stderr
