@@ -35,8 +35,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mpc tests circuits parties benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.secure_sum
+## The quick benchmark suite on loopback and (as root) an emulated WAN; figures in
+## benchmarks/RESULTS.md, records and plots in benchmarks/results/. More: BENCH_ARGS="--compare mpyc".
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed
+	$(BIN)/mpc bench --suite quick --net lan,wan $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
