@@ -363,3 +363,26 @@ def test_plan_names_the_provider_and_the_material() -> None:
     )
     assert refused.returncode == 1
     assert "two-party" in refused.stderr
+
+
+def test_local_millionaires_two_parties_no_preprocessing(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 2**31, (2, 400))
+    b[:40] = a[:40]  # ties give 0
+    for name, column in (("a", a), ("b", b)):
+        lines = ["wealth", *(str(v) for v in column)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    circuit = ROOT / "circuits" / "millionaires.py"
+    inputs = [
+        "--input",
+        f"0:wealth={tmp_path / 'a.csv'}",
+        "--input",
+        f"1:wealth={tmp_path / 'b.csv'}",
+    ]
+    result = mpc("local", "-n", "2", str(circuit), *inputs, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["outputs"]["greater"] == (a > b).astype(int).tolist()
+    assert report["stats"]["preprocessing"] is None  # no dealer, no triples
+    per_comparison = sum(report["stats"]["payload_bytes_sent"].values()) / a.size
+    assert per_comparison <= 3 * 1024
