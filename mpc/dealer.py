@@ -119,7 +119,7 @@ class DealerNode:
 
     async def _serve(self, tcp: trio.SocketStream) -> None:
         timeouts, limits = self.deployment.timeouts, self.deployment.limits
-        stream = trio.SSLStream(tcp, self._context, server_side=True)
+        stream = tls.wrap(tcp, self._context, server_side=True)
         try:
             peer = await tls.handshake(
                 stream,

@@ -155,7 +155,7 @@ class PartyNode:
             label = f"connection from {host}:{port}"
         except OSError:
             label = "connection"
-        stream = trio.SSLStream(tcp, self._server_context, server_side=True)
+        stream = tls.wrap(tcp, self._server_context, server_side=True)
         try:
             principal = await tls.handshake(
                 stream,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
@@ -67,14 +68,39 @@ def expect_remote_error(data: bytes, match: str | None = None) -> RemoteProtocol
     return info.value
 
 
-def ext(header: Any, body: bytes, *, raw_header: bytes | None = None, code: int = 1) -> Any:
-    packed = msgpack.packb(header) if raw_header is None else raw_header
-    return msgpack.ExtType(code, len(packed).to_bytes(2, "big") + packed + body)
+@dataclass(frozen=True)
+class RawArray:
+    """An array written by hand: its extension in the header, its body after the header."""
+
+    header: Any
+    body: bytes
+    raw_header: bytes | None = None
+    code: int = 1
 
 
-def raw_frame(*fields: Any) -> bytes:
-    data: bytes = msgpack.packb(list(fields), use_bin_type=True)
-    return data
+def ext(header: Any, body: bytes, *, raw_header: bytes | None = None, code: int = 1) -> RawArray:
+    return RawArray(header, body, raw_header, code)
+
+
+def raw_frame(*fields: Any, trailer: bytes = b"") -> bytes:
+    """A frame's bytes from hand-written fields (header length, msgpack header, array bodies)."""
+    bodies: list[bytes] = []
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, RawArray):
+            bodies.append(obj.body)
+            packed = msgpack.packb(obj.header) if obj.raw_header is None else obj.raw_header
+            return msgpack.ExtType(obj.code, packed)
+        raise TypeError(obj)
+
+    header: bytes = msgpack.packb(list(fields), use_bin_type=True, default=default)
+    return len(header).to_bytes(4, "big") + header + b"".join(bodies) + trailer
+
+
+def packed(obj: Any) -> bytes:
+    """`obj` alone as a frame header (no arrays)."""
+    header: bytes = msgpack.packb(obj, use_bin_type=True)
+    return len(header).to_bytes(4, "big") + header
 
 
 # --- round trips ---------------------------------------------------------------------------------
@@ -243,7 +269,7 @@ def test_wire_trailing_bytes_raise_remote_error() -> None:
     ids=["five", "seven", "empty", "map", "int", "str", "nil"],
 )
 def test_wire_wrong_arity_raises_remote_error(obj: Any) -> None:
-    expect_remote_error(msgpack.packb(obj, use_bin_type=True), "6-element array")
+    expect_remote_error(packed(obj), "6-element array")
 
 
 @pytest.mark.parametrize(
@@ -281,9 +307,9 @@ def test_wire_wrong_field_types_raise_remote_error(fields: tuple[Any, ...], matc
         (ext(["<u8", 2], bytes(16)), "shape"),
         (ext(["<u8", ["2"]], bytes(16)), "shape"),
         (ext(["<u8", [2.0]], bytes(16)), "shape"),
-        (ext(["<u8", [2]], bytes(15)), "needs 16 bytes, got 15"),
-        (ext(["<u8", [2]], bytes(17)), "needs 16 bytes, got 17"),
-        (ext(["<u8", [0]], bytes(8)), "needs 0 bytes"),
+        (ext(["<u8", [2]], bytes(15)), "needs 16 bytes, only 15 remain"),
+        (ext(["<u8", [2]], bytes(17)), "1 bytes after the arrays"),
+        (ext(["<u8", [0]], bytes(8)), "8 bytes after the arrays"),
         (ext(["<u4", [2**40, 2**40]], bytes(8)), "bytes"),
         (ext(["<u8"], bytes(8)), "header"),
         (ext(["<u8", [1], 0], bytes(8)), "header"),
@@ -297,9 +323,21 @@ def test_wire_bad_array_extension_raises_remote_error(array_ext: Any, match: str
     assert "malformed frame" in str(error)
 
 
-def test_wire_extension_with_header_size_beyond_data_raises_remote_error() -> None:
-    data = raw_frame(SESSION, 1, 0, 0, "data", msgpack.ExtType(1, b"\xff\xff\x92"))
-    expect_remote_error(data, "header")
+def test_wire_header_length_beyond_the_frame_raises_remote_error() -> None:
+    data = raw_frame(SESSION, 1, 0, 0, "data", None)
+    expect_remote_error((len(data) + 1).to_bytes(4, "big") + data[4:], "header length")
+    expect_remote_error(b"\x00\x00", "header length")
+
+
+def test_wire_array_bodies_follow_the_header_uncopied() -> None:
+    """The encoding is the header, then each array's own memory (no copy into msgpack)."""
+    array = np.arange(1000, dtype=np.uint64)
+    buffers = wire.encode_buffers(frame({0: [array, array[::2]]}))
+    assert len(buffers) == 3
+    assert np.shares_memory(np.frombuffer(buffers[1], dtype=np.uint64), array)
+    assert bytes(buffers[2]) == array[::2].tobytes()  # non-contiguous: a contiguous copy
+    decoded = wire.decode(bytearray(b"".join(buffers)), PEER).payload[0]
+    assert decoded[0].flags.writeable  # views of a received (writable) buffer
 
 
 def test_wire_remote_error_names_a_string_peer() -> None:

@@ -20,8 +20,29 @@ import trio
 
 from mpc import wire
 from mpc.errors import PeerBrokenError, PeerClosedError, RemoteProtocolError
+from mpc.net.tlsstream import TlsStream
 
 _READ_CHUNK = 1 << 20
+_WRITE_CHUNK = 1 << 20  # TLS encrypts a write at once: moderate writes keep its buffers small
+_COALESCE = 1 << 16  # small buffers travel together in one write
+
+
+def _writes(buffers: list[wire.Buffer]) -> list[wire.Buffer]:
+    """The buffers as writes: small ones joined, big ones cut into _WRITE_CHUNK views."""
+    writes: list[wire.Buffer] = []
+    small: list[wire.Buffer] = []
+    for buffer in buffers:
+        if len(buffer) < _COALESCE:
+            small.append(buffer)
+            continue
+        if small:
+            writes.append(b"".join(small))
+            small = []
+        view = memoryview(buffer).cast("B")
+        writes.extend(view[i : i + _WRITE_CHUNK] for i in range(0, len(view), _WRITE_CHUNK))
+    if small:
+        writes.append(b"".join(small))
+    return writes
 
 
 @dataclass
@@ -67,53 +88,63 @@ class Channel:
         self.peer = peer
         self.counters = Counters()
         self._max_frame = max_frame_bytes
-        self._buffer = bytearray()
         self._send_lock = trio.StrictFIFOLock()
         self._reassembler = wire.Reassembler(peer, max_message_bytes)
 
     async def send(self, frame: wire.Frame) -> None:
-        chunks = wire.fragment(frame, self._max_frame)
-        data = b"".join(len(c).to_bytes(wire.LENGTH_BYTES, "big") + c for c in chunks)
+        parts = wire.fragment_buffers(frame, self._max_frame)
+        sent = 0
         async with self._send_lock:
             try:
-                await self.stream.send_all(data)
+                for buffers in parts:
+                    size = sum(len(b) for b in buffers)
+                    writes = _writes([size.to_bytes(wire.LENGTH_BYTES, "big"), *buffers])
+                    for data in writes:
+                        await self.stream.send_all(data)
+                    sent += wire.LENGTH_BYTES + size
             except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                 raise PeerBrokenError(
                     self.peer, f"connection lost while sending{_why(error)}"
                 ) from error
-        self.counters.bytes_sent += len(data)
-        self.counters.frames_sent += len(chunks)
+        self.counters.bytes_sent += sent
+        self.counters.frames_sent += len(parts)
 
     async def receive(self) -> wire.Frame:
         """The next whole frame from the peer."""
         while True:
-            header = await self._read_exactly(wire.LENGTH_BYTES)
+            header = bytearray(wire.LENGTH_BYTES)
+            await self._read_into(memoryview(header), first=True)
             length = int.from_bytes(header, "big")
             if length > self._max_frame:
                 raise RemoteProtocolError(
                     self.peer, f"frame of {length} bytes exceeds the limit of {self._max_frame}"
                 )
-            body = await self._read_exactly(length)
+            body = bytearray(length)  # arrays decode as (writable) views of it
+            await self._read_into(memoryview(body), first=False)
             self.counters.bytes_received += wire.LENGTH_BYTES + length
             self.counters.frames_received += 1
             frame = self._reassembler.feed(wire.decode(body, self.peer))
             if frame is not None:
                 return frame
 
-    async def _read_exactly(self, size: int) -> bytes:
-        while len(self._buffer) < size:
+    async def _read_into(self, view: memoryview, *, first: bool) -> None:
+        """Fill `view` from the stream, never reading beyond it."""
+        filled = 0
+        while filled < len(view):
             try:
-                chunk = await self.stream.receive_some(max(_READ_CHUNK, size - len(self._buffer)))
+                if isinstance(self.stream, TlsStream):  # decrypts straight into `view`
+                    count = await self.stream.receive_into(view[filled:])
+                else:
+                    chunk = await self.stream.receive_some(min(_READ_CHUNK, len(view) - filled))
+                    view[filled : filled + len(chunk)] = chunk
+                    count = len(chunk)
             except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                 raise PeerBrokenError(self.peer, f"connection lost{_why(error)}") from error
-            if not chunk:
-                if self._buffer or size != wire.LENGTH_BYTES:
+            if not count:
+                if filled or not first:
                     raise PeerBrokenError(self.peer, "connection closed in the middle of a frame")
                 raise PeerClosedError(self.peer, "closed the connection")
-            self._buffer += chunk
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+            filled += count
 
     async def aclose(self, timeout: float = 1.0) -> None:
         """Close gracefully (TLS close_notify) within `timeout`, else forcefully. Never raises."""

@@ -76,7 +76,7 @@ async def dial(
             last_error = error
             await trio.sleep(min(delay, max(deadline - trio.current_time(), 0)))
             delay = min(delay * 2, 0.5)
-    stream = trio.SSLStream(tcp, context, server_hostname=None)
+    stream = tls.wrap(tcp, context, server_side=False)
     try:
         await tls.handshake(
             stream,

@@ -30,6 +30,7 @@ from mpc.errors import (
     PeerTimeoutError,
     RemoteProtocolError,
 )
+from mpc.net.tlsstream import TlsStream
 
 Principal = int | Literal["driver", "dealer"]
 """Who a connection belongs to: a party id, or the driver."""
@@ -141,8 +142,13 @@ def _context(deployment: Deployment, me: Principal, *, server_side: bool) -> ssl
     return context
 
 
+def wrap(tcp: trio.abc.Stream, context: ssl.SSLContext, *, server_side: bool) -> TlsStream:
+    """TLS over `tcp` (before the handshake), built for bulk frames (`mpc.net.tlsstream`)."""
+    return TlsStream(tcp, context, server_side=server_side)
+
+
 async def handshake(
-    stream: trio.SSLStream[Any],
+    stream: TlsStream | trio.SSLStream[Any],
     identities: Identities,
     *,
     expect: Principal | None,
