@@ -291,8 +291,25 @@ class Client:
                 str(p): s.get("online_bytes_sent") for p, s in node_stats.items()
             },
             "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
+            "layer_seconds": _layer_seconds(plan, node_stats),
         }
         return JobOutcome(outputs, stats, plan)
+
+
+def _layer_seconds(plan: Plan, node_stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each layer's ops and seconds on the critical path: from the moment the last party ended
+    the previous stage to the moment the last party ended this one. The parties' clocks are their
+    hosts' monotonic clocks, so these figures mean something when the parties share a host
+    (`mpc local`, the benchmarks); across hosts use each party's own `round_seconds`."""
+    ends = [s.get("stage_ends") or [] for s in node_stats.values()]
+    layers: list[dict[str, Any]] = []
+    for index, layer in enumerate(plan.layers, start=1):  # stage 0 is the offline stage
+        ops = sorted({group.op for group in layer.groups})
+        seconds = None
+        if ends and all(len(e) > index for e in ends):
+            seconds = max(e[index] for e in ends) - max(e[index - 1] for e in ends)
+        layers.append({"ops": ops, "rounds": layer.steps, "seconds": seconds})
+    return layers
 
 
 def _rows_reply(party: int, reply: dict[str, Any]) -> dict[str, int]:

@@ -18,7 +18,7 @@ no clock, no trio: the same engine runs under `mpc.testing` and under the trio n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +54,8 @@ class PartyResult:
     payload_bytes_sent: dict[int, int] = field(default_factory=dict)
     offline_payload_bytes: int = 0
     offline_wire_bytes: int = 0  # set by the transport that ran the engine
-    round_seconds: list[float] = field(default_factory=list)  # per round, from the transport
+    round_seconds: list[float] = field(default_factory=list)  # per stage (offline, layers)
+    stage_ends: list[float] = field(default_factory=list)  # the clock when each stage ended
 
 
 @dataclass
@@ -132,6 +133,8 @@ class Engine:
                 if node.op in PRODUCTS:
                     self._pads[node.id] = reshare_pads(self._ctx, node.id, node.size)
         self._stage = -1  # 0 = offline, 1.. = the plan's layers
+        self.clock: Callable[[], float] | None = None  # the host's, to time every stage
+        self._stage_started = 0.0
         self._step = 0
         self._runs: list[_Run] = []
         self._sent_step = False
@@ -293,6 +296,12 @@ class Engine:
         self._next_stage()
 
     def _next_stage(self) -> None:
+        if self.clock is not None:
+            now = self.clock()
+            if self._stage >= 0:
+                self._result.round_seconds.append(now - self._stage_started)
+                self._result.stage_ends.append(now)
+            self._stage_started = now
         self._stage += 1
         self._step = 0
         self._sent_step = False

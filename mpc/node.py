@@ -345,6 +345,7 @@ class PartyNode:
                 "rounds": result.rounds,
                 "offline_rounds": result.offline_rounds,
                 "round_seconds": result.round_seconds,
+                "stage_ends": result.stage_ends,
                 "seconds": {
                     "prepare": prepared_at - started,
                     "connect": connected_at - prepared_at,

@@ -275,3 +275,16 @@ def test_f61_inverse_matches_plaintext(c: int) -> None:
 def test_f61_inverse_of_zero_raises(c: int) -> None:
     with pytest.raises(ZeroDivisionError):
         F61.inverse(c)
+
+
+@pytest.mark.parametrize("c", [*range(-9, 10), 2**61 - 9, 2**61 - 2, 2**32 + 5])
+def test_f61_small_scalars_take_the_short_path_exactly(c: int) -> None:
+    """Scalars ≡ ±k (k < 8) use one product; every c must agree with plaintext, also fused."""
+    p = 2**61 - 1
+    values = [0, 1, 2, p - 1, p - 2, 2**60, 2**61 - 9, 12345678901234567] * 3
+    a, b = arr(values), arr(values[::-1])
+    want = [(u * c) % p for u in values]
+    assert F61.mul_scalar(a, c).tolist() == want
+    assert F61.mul_scalar_add(a, c, b).tolist() == [
+        (w + v) % p for w, v in zip(want, values[::-1], strict=True)
+    ]

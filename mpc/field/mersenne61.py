@@ -89,6 +89,37 @@ def _scalar_add_kernel(
     np.minimum(out, y, out=out)
 
 
+def _small_kernel(out: np.ndarray, a: np.ndarray, k: np.ndarray, tmp: np.ndarray) -> None:
+    """out ← a·k mod p for 0 ≤ k < 8 (a·k < 2^64: one product, one fold)."""
+    np.multiply(a, k, out=out)
+    _reduce(out, tmp)
+
+
+def _small_add_kernel(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, tmp: np.ndarray
+) -> None:
+    _small_kernel(out, a, k, tmp)
+    _add_kernel(out, out, b, tmp)
+
+
+def _small_sub_kernel(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, tmp: np.ndarray
+) -> None:
+    """out ← b − a·k mod p."""
+    _small_kernel(out, a, k, tmp)
+    _sub_kernel(out, b, out, tmp)
+
+
+def _small(c: int) -> tuple[int, bool] | None:
+    """(k, negative) with c ≡ ±k (mod p) and k < 8, when c is that small (Lagrange weights and
+    share points of small parties often are): such products need one multiplication, not four."""
+    if c < 8:
+        return c, False
+    if (2**61 - 1) - c < 8:
+        return (2**61 - 1) - c, True
+    return None
+
+
 def _add_kernel(out: np.ndarray, a: np.ndarray, b: np.ndarray, tmp: np.ndarray) -> None:
     np.add(a, b, out=out)
     np.subtract(out, P, out=tmp)
@@ -154,6 +185,11 @@ class MersenneField61:
         c %= self.modulus
         a = np.asarray(a, dtype=U64, order="C")
         out = np.empty(a.shape, dtype=U64)
+        small = _small(c)
+        if small is not None:
+            k, negative = small
+            chunked(_small_kernel, out.reshape(-1), [a.reshape(-1), np.array(k, U64)], 1)
+            return self.neg(out) if negative else out
         limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
         chunked(_scalar_kernel, out.reshape(-1), [a.reshape(-1), *limbs], 4)
         return out
@@ -166,6 +202,12 @@ class MersenneField61:
         if a.shape != b.shape:
             return self.add(self.mul_scalar(a, c), b)
         out = np.empty(a.shape, dtype=U64)
+        small = _small(c)
+        if small is not None:
+            k, negative = small
+            kernel = _small_sub_kernel if negative else _small_add_kernel
+            chunked(kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), np.array(k, U64)], 1)
+            return out
         limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
         chunked(_scalar_add_kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), *limbs], 4)
         return out

@@ -386,3 +386,7 @@ def test_local_millionaires_two_parties_no_preprocessing(tmp_path: Path) -> None
     assert report["stats"]["preprocessing"] is None  # no dealer, no triples
     per_comparison = sum(report["stats"]["payload_bytes_sent"].values()) / a.size
     assert per_comparison <= 3 * 1024
+    layers = report["stats"]["layer_seconds"]  # the critical path, layer by layer
+    assert [layer["ops"] for layer in layers] == [["compare"], ["reveal"]]
+    assert all(layer["seconds"] >= 0 for layer in layers)
+    assert all(len(t) == 3 for t in report["stats"]["round_seconds"].values())  # offline + 2
