@@ -319,6 +319,7 @@ def _cmd_local(args: argparse.Namespace) -> int:
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from mpc.dsl import CompileSpec, compile, load_circuit
+    from mpc.gc import bristol
     from mpc.suite import Suite
 
     protocol = _default_protocol(args.n, args.protocol)
@@ -331,6 +332,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             params=_params(args),
             receivers=args.reveal_to,
             preprocessing=args.preprocessing,
+            bristol=bristol.loader(),
         ),
     )
     summary = plan.summary()

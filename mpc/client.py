@@ -38,6 +38,7 @@ from mpc.errors import (
     type_name,
 )
 from mpc.field import domain_named
+from mpc.gc import bristol
 from mpc.jobs import ABORT, ERROR, PREPARE, PREPARED, RESULT, RUN, JobRequest, rows_to_wire
 from mpc.net import tls
 from mpc.net.channel import Channel
@@ -160,6 +161,7 @@ class Client:
                     params=request.params,
                     receivers=request.receivers,
                     preprocessing=self.deployment.preprocessing,
+                    bristol=bristol.loader(),  # the driver reads the files it names itself
                 ),
             )
         except ShapeMismatchError as error:
@@ -250,7 +252,8 @@ class Client:
         self, plan: Plan, results: dict[int, dict[str, Any]], seconds: float
     ) -> JobOutcome:
         dtype = domain_named(plan.domain).dtype
-        revealed = {p: _arrays(p, r.get("revealed"), dtype) for p, r in results.items()}
+        bits = {o.name: np.dtype(np.uint8) for o in plan.outputs if o.kind == "bits"}
+        revealed = {p: _arrays(p, r.get("revealed"), dtype, bits) for p, r in results.items()}
         shares_by_party = {p: _arrays(p, r.get("driver_shares"), dtype) for p, r in results.items()}
         merged = merge_outputs(plan, revealed, elements=True)
         merged.update(reconstruct_driver_outputs(plan, shares_by_party))
@@ -321,11 +324,16 @@ def _rows_reply(party: int, reply: dict[str, Any]) -> dict[str, int]:
     return rows
 
 
-def _arrays(party: int, data: Any, dtype: np.dtype[Any]) -> dict[str, np.ndarray]:
+def _arrays(
+    party: int, data: Any, dtype: np.dtype[Any], special: Mapping[str, np.dtype[Any]] | None = None
+) -> dict[str, np.ndarray]:
+    """A party's arrays by output name, each of the domain's dtype (or the one in `special`)."""
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, np.ndarray) and v.dtype == dtype
+        isinstance(k, str)
+        and isinstance(v, np.ndarray)
+        and v.dtype == (special or {}).get(k, dtype)
         for k, v in data.items()
     ):
         raise JobFailedError({party: RemoteProtocolError(party, "malformed outputs in its result")})

@@ -6,7 +6,10 @@ where there is one: unreadable file, missing or duplicate column, ragged row, a 
 an integer, a value outside ±2^bits, more rows than the configured limit.
 
 Integer columns hold integers. Decimal columns (fixed point, `Column(bits, frac)` with frac > 0)
-hold finite numbers with |x| < 2^bits, returned scaled: round(x·2^frac) as int64.
+hold finite numbers with |x| < 2^bits, returned scaled: round(x·2^frac) as int64. Hex columns
+(`Column(bits, hex=True)`, the inputs of Bristol circuits) hold big-endian hexadecimal numbers
+below 2^bits, returned as bits (rows, bits) uint8 with bit k = wire k, least significant first
+(the Bristol Fashion convention: the first wire is the last bit of the hex string).
 
 Plain files (no quotes, no carriage returns, a trailing newline, every row as wide as the header)
 take numpy's C parser, about ten times faster than the `csv` module; anything else, and anything
@@ -16,7 +19,8 @@ the fast path refuses, is read by the exact `csv` path, which is the reference f
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +31,16 @@ from mpc.errors import InputError
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """How to read a column: |x| < 2^bits, and `frac` fractional bits (0: integers only)."""
+    """How to read a column: |x| < 2^bits, and `frac` fractional bits (0: integers only), or
+    with `hex` big-endian hex numbers below 2^bits, read as bits."""
 
     bits: int
     frac: int = 0
+    hex: bool = False
 
 
 ColumnSpec = int | Column  # an int means Column(bits=int)
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def _column(spec: ColumnSpec) -> Column:
@@ -45,6 +52,8 @@ def read_columns(
 ) -> tuple[int, dict[str, np.ndarray]]:
     """(row count, {column: int64 values}) for the integer `columns` (name → bits) of a CSV."""
     path = Path(path)
+    if any(_column(spec).hex for spec in columns.values()):
+        return _read_exact(path, columns, max_rows)
     fast = _read_plain(path, columns, max_rows)
     return fast if fast is not None else _read_exact(path, columns, max_rows)
 
@@ -143,6 +152,8 @@ def _scaled(values: np.ndarray, column: Column) -> np.ndarray:
 
 
 def _parse(path: Path, name: str, cells: list[str], column: Column) -> np.ndarray:
+    if column.hex:
+        return _parse_hex(path, name, cells, column.bits)
     if not column.frac:
         return _parse_integers(path, name, cells, column.bits)
     try:
@@ -204,3 +215,48 @@ def _parse_integers(path: Path, column: str, cells: list[str], bits: int) -> np.
             path, f"{cells[line - 2].strip()} is outside ±2^{bits}", column=column, row=line
         )
     return values
+
+
+def _parse_hex(path: Path, name: str, cells: list[str], bits: int) -> np.ndarray:
+    try:
+        return hex_to_bits(cells, bits)
+    except ValueError:
+        pass
+    for line, cell in enumerate(cells, start=2):  # error path: the first bad cell wins
+        try:
+            hex_to_bits([cell], bits)
+        except ValueError as error:
+            reason = str(error).removeprefix("values: ")
+            raise InputError(path, f"{cell.strip()!r}: {reason}", column=name, row=line) from None
+    raise AssertionError("a bad cell was expected")
+
+
+def hex_to_bits(values: Sequence[str], width: int) -> np.ndarray:
+    """Big-endian hex numbers → bits (n, width) uint8, bit k = wire k (least significant first)."""
+    nbytes = -(-width // 8)
+    digits = [v.strip().removeprefix("0x") for v in values]
+    if not all(_HEX.fullmatch(d) for d in digits):
+        raise ValueError("values: expected hexadecimal strings")
+    if any(len(d) > 2 * nbytes for d in digits):
+        raise ValueError(f"values: a number does not fit in {width} bits")
+    try:
+        raw = np.frombuffer(bytes.fromhex("".join(d.zfill(2 * nbytes) for d in digits)), np.uint8)
+    except ValueError:
+        raise ValueError("values: expected hexadecimal strings") from None
+    little = raw.reshape(len(values), nbytes)[:, ::-1]
+    bits = np.unpackbits(little, axis=1, bitorder="little")
+    if np.any(bits[:, width:]):
+        raise ValueError(f"values: a number does not fit in {width} bits")
+    return np.ascontiguousarray(bits[:, :width])
+
+
+def bits_to_hex(bits: np.ndarray) -> list[str]:
+    """Bits (n, width) uint8 → big-endian hex strings of ⌈width/4⌉ digits."""
+    b = np.asarray(bits, dtype=np.uint8)
+    n, width = b.shape
+    nbytes = -(-width // 8)
+    padded = np.zeros((n, nbytes * 8), dtype=np.uint8)
+    padded[:, :width] = b
+    big = np.packbits(padded, axis=1, bitorder="little")[:, ::-1]
+    digits = -(-width // 4)
+    return [row.tobytes().hex()[-digits:] if digits else "" for row in big]

@@ -112,7 +112,8 @@ class Engine:
         self._pending: dict[tuple[int, int, int], Any] = {}
         self._result = PartyResult(party)
         needs = plan.needs()
-        self._compares = any(node.op == "compare" for node in plan.nodes)
+        # the job's OT and garbling sessions, for comparisons and imported circuits
+        self._compares = any(node.op in ("compare", "garble") for node in plan.nodes)
         self._provider: MadeByParties | None = None
         if needs and plan.preprocessing == DEALER:
             if dealer is None:
@@ -363,7 +364,8 @@ class Engine:
             node = self.plan.nodes[node_id]
             if node.op == "reveal":  # to the driver only, or a public value
                 self._record_driver_share(node)
-                if not node.vtype.secret and self.party in node.attr("to"):
+                public = not node.vtype.secret or node.vtype.kind == "bits"  # (bits: delivered)
+                if public and self.party in node.attr("to"):
                     self._record_output(node, self._arg(node, 0))
             else:
                 args = [self._arg(node, k) for k in range(len(node.args))]
@@ -408,6 +410,16 @@ def _check_inputs(
                     f"input {spec.dataset}.{column} of party {party} is missing"
                 )
             values = np.asarray(inputs[key])
+            if spec.hex:  # private bits of an imported circuit
+                if values.dtype != np.uint8 or values.shape != (spec.rows, spec.bits):
+                    raise LocalProtocolError(
+                        f"input {spec.dataset}.{column}: expected uint8[{spec.rows}, {spec.bits}] "
+                        f"bits, got {values.dtype}{list(values.shape)}"
+                    )
+                if np.any(values > 1):
+                    raise LocalProtocolError(f"input {spec.dataset}.{column}: bits must be 0 or 1")
+                checked[key] = values
+                continue
             if values.dtype != np.int64 or values.shape != (spec.rows,):
                 raise LocalProtocolError(
                     f"input {spec.dataset}.{column}: expected int64[{spec.rows}], "

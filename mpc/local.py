@@ -64,10 +64,12 @@ def local_deployment(
     timeouts: Timeouts,
     hosts: Sequence[str] | None = None,
     preprocessing: str | None = None,
+    files: Sequence[Path] = (),
 ) -> Deployment:
     """A validated throw-away deployment (on loopback unless `hosts` names one address per party),
     written to `directory/local.toml`; with `preprocessing="dealer"` it declares a dealer on
-    loopback too."""
+    loopback too. `files` (e.g. Bristol circuits a parameter names) join every party's allowed
+    circuits."""
     if hosts is not None and len(hosts) != n_parties:
         raise ValueError(f"hosts names {len(hosts)} addresses for {n_parties} parties")
     ports = free_ports(n_parties + 1)
@@ -89,7 +91,7 @@ def local_deployment(
                 "id": party,
                 "host": hosts[party] if hosts is not None else "127.0.0.1",
                 "port": ports[party],
-                "circuits": [str(circuit.resolve())],
+                "circuits": [str(circuit.resolve()), *(str(f.resolve()) for f in files)],
                 "datasets": {
                     name: str(Path(path).resolve()) for name, path in inputs.get(party, {}).items()
                 },
@@ -175,6 +177,7 @@ async def run_local(
             timeouts=timeouts or Timeouts(connect=10.0, round=30.0, job=3600.0, idle=60.0),
             hosts=hosts,
             preprocessing=preprocessing,
+            files=_named_files(params or {}),
         )
         keys.generate_keys(deployment)
         outcome: JobOutcome | None = None
@@ -200,6 +203,13 @@ async def run_local(
         raise failure
     assert outcome is not None
     return outcome
+
+
+def _named_files(params: Mapping[str, Any]) -> list[Path]:
+    """Parameters that name existing non-Python files (a Bristol circuit for dsl.bristol): the
+    local parties are allowed to load them."""
+    named = [Path(v) for v in params.values() if isinstance(v, str | Path)]
+    return [p for p in named if p.suffix != ".py" and p.is_file()]
 
 
 async def _start(

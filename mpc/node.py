@@ -45,6 +45,7 @@ from mpc.errors import (
     to_wire,
     type_name,
 )
+from mpc.gc import bristol
 from mpc.jobs import (
     ABORT,
     ERROR,
@@ -103,6 +104,8 @@ class PartyNode:
         self.deployment = deployment
         self.me = deployment.party(party)
         self.suite = Suite(deployment.protocol, deployment.n_parties, deployment.threshold)
+        # Bristol files among this party's circuits: the only ones dsl.bristol may load here
+        self._bristol = bristol.loader([p for p in self.me.circuits.values() if p.suffix != ".py"])
         self.identities = tls.Identities.from_deployment(deployment)
         self._server_context = tls.server_context(deployment, party)
         self._client_context = tls.client_context(deployment, party)
@@ -297,6 +300,7 @@ class PartyNode:
                 params=request.params,
                 receivers=request.receivers,
                 preprocessing=self.deployment.preprocessing,
+                bristol=self._bristol,
             ),
         )
         if plan.fingerprint != run.get("fingerprint"):
@@ -456,8 +460,9 @@ class PartyNode:
         """Policy checks, the circuit from this party's own allowed path, and its own inputs."""
         me = self.me.id
         path = self.me.circuits.get(request.circuit)
-        if path is None:
-            allowed = ", ".join(sorted(self.me.circuits)) or "none"
+        if path is None or path.suffix != ".py":
+            allowed = ", ".join(sorted(k for k, p in self.me.circuits.items() if p.suffix == ".py"))
+            allowed = allowed or "none"
             raise PolicyError(
                 me, f"circuit {request.circuit!r} is not allowed here (allowed: {allowed})"
             )
@@ -470,6 +475,7 @@ class PartyNode:
                 params=request.params,
                 receivers=request.receivers,
                 preprocessing=self.deployment.preprocessing,
+                bristol=self._bristol,
             ),
         )
         needed: dict[str, dict[str, Column]] = {}
@@ -482,8 +488,11 @@ class PartyNode:
                         f"column {spec.dataset}.{column} is read both as integers and decimals"
                     )
                     raise CompileError(message)
+                if seen is not None and seen.hex != spec.hex:
+                    message = f"column {spec.dataset}.{column} is read both as hex and as numbers"
+                    raise CompileError(message)
                 bits = spec.bits if seen is None else min(seen.bits, spec.bits)
-                columns[column] = Column(bits, spec.frac)
+                columns[column] = Column(bits, spec.frac, spec.hex)
         bindings = request.bindings.get(me, {})
         for name in bindings:
             if name not in needed:

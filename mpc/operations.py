@@ -18,12 +18,14 @@ from mpc.dsl.ir import ConstArray
 from mpc.errors import LocalProtocolError, PreprocessingError
 from mpc.preprocessing import Store
 from mpc.protocols.compare import CompareItem, compare
-from mpc.protocols.context import Context, ProtocolRun
+from mpc.protocols.context import Context, ProtocolRun, Run
+from mpc.protocols.garble import run_circuit
 from mpc.protocols.inputs import InputItem, additive_share, shamir_share
 from mpc.protocols.linear import public_share
 from mpc.protocols.multiply import BeaverItem, ReshareItem, ResharePads, beaver, reshare
 from mpc.protocols.reveal import RevealItem, reveal
 from mpc.protocols.truncate import TruncItem, truncate
+from mpc.results import decode_value
 
 Value = np.ndarray
 
@@ -76,6 +78,10 @@ class Operations:
             return domain.encode(value.array())
         if op == "input":
             return additive_share(self.ctx, self.input_item(node))
+        if op == "input_bits":  # private: the owner's bits, nothing elsewhere
+            if node.attr("party") != self.ctx.party:
+                return NOTHING
+            return self.ctx.inputs[(node.attr("dataset"), node.attr("column"))]
         if op in ("add", "sub"):
             a, b = (self.share_of(i, v) for i, v in zip(node.args, args, strict=True))
             combined = domain.add(a, b) if op == "add" else domain.sub(a, b)
@@ -125,6 +131,16 @@ class Operations:
                     CompareItem(share, node.attr("test"), node.attr("width"), triple)
                 )
             return compare(ctx, comparisons, nodes[0].id)
+        if op == "garble":
+            (node,) = nodes
+            owners = [self.plan.nodes[i].attr("party") for i in node.args]
+            groups = enumerate(zip(args[0], owners, strict=True))
+            mine = {g: bits for g, (bits, owner) in groups if owner == ctx.party}
+            external = dict(self.plan.externals)[node.attr("circuit")]
+            run = run_circuit(
+                ctx, external.circuit, mine, node.shape[0], node.attr("to"), node.attr("steps")
+            )
+            return _one(run)
         if op == "trunc":
             truncations = []
             for node, a in zip(nodes, args, strict=True):
@@ -155,7 +171,15 @@ class Operations:
         return BeaverItem("mul", x, y, self.material(node, "triple"))
 
     def decode(self, node: Node, value: Value) -> np.ndarray:
-        """An output as plain numbers: int64 for integers, float64 for fixed point."""
-        if node.vtype.kind == "fixed":
-            return self.domain.decode_scaled(value, node.vtype.frac)
-        return self.domain.decode(value)
+        """An output as plain values: int64 for integers, float64 for fixed point, hex strings
+        for the bits of an imported circuit."""
+        return decode_value(self.domain, node.vtype.kind, node.vtype.frac, value)
+
+
+NOTHING = np.zeros(0, dtype=np.uint8)  # a private value at a party that does not hold it
+
+
+def _one(run: Run[np.ndarray | None]) -> ProtocolRun:
+    """A protocol with one result, as a group's run (one result per node)."""
+    value = yield from run
+    return [value if value is not None else NOTHING]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mpc.datasets import bits_to_hex
 from mpc.dsl import Plan
 from mpc.dsl.plan import Output
 from mpc.errors import VerificationError
@@ -24,9 +25,16 @@ from mpc.sharing import additive, shamir
 
 
 def decode(domain: Domain, output: Output, value: np.ndarray) -> np.ndarray:
-    """Plain numbers of an output: int64 for integers, float64 for fixed point."""
-    if output.kind == "fixed":
-        return domain.decode_scaled(value, output.frac)
+    """Plain values of an output: int64 for integers, float64 for fixed point, hex strings for
+    the bits of an imported circuit."""
+    return decode_value(domain, output.kind, output.frac, value)
+
+
+def decode_value(domain: Domain, kind: str, frac: int, value: np.ndarray) -> np.ndarray:
+    if kind == "bits":
+        return np.array(bits_to_hex(value), dtype=object)
+    if kind == "fixed":
+        return domain.decode_scaled(value, frac)
     return domain.decode(value)
 
 

@@ -15,14 +15,25 @@ def inner_product(job: dsl.Job) -> None:
     x = dsl.input(0, "x", "x", fixed=True, bits=8)
     y = dsl.input(1, "y", "y", fixed=True, bits=8)
     dsl.reveal(dsl.dot(x, y), "dot")     # one round; the result reveals as a float
+
+@dsl.circuit
+def aes(job: dsl.Job) -> None:          # an imported Bristol circuit, garbled between 0 and 1
+    cipher = dsl.bristol("aes_128.txt")
+    key = dsl.input_bits(0, "a", "hex", bits=cipher.input_widths[0])
+    block = dsl.input_bits(1, "b", "hex", bits=cipher.input_widths[1])
+    dsl.reveal(cipher(key, block), "out")  # hex strings, to parties 0 and 1
 ```
 """
 
 from mpc.dsl.api import (
+    BristolCall,
+    Garbled,
     argmax,
+    bristol,
     concatenate,
     dot,
     input,
+    input_bits,
     maximum,
     minimum,
     reveal,
@@ -49,9 +60,11 @@ __all__ = [
     "DRIVER",
     "KAPPA",
     "OPS",
+    "BristolCall",
     "Circuit",
     "CompileSpec",
     "Cost",
+    "Garbled",
     "Group",
     "InputSpec",
     "Job",
@@ -65,6 +78,7 @@ __all__ = [
     "Source",
     "VType",
     "argmax",
+    "bristol",
     "choose_domain",
     "circuit",
     "compile",
@@ -72,6 +86,7 @@ __all__ = [
     "constant",
     "dot",
     "input",
+    "input_bits",
     "load_circuit",
     "maximum",
     "minimum",

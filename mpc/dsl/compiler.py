@@ -160,6 +160,8 @@ class CompileSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     receivers: tuple[Receiver, ...] | None = None  # for reveal(to=None); default: every party
     preprocessing: str | None = None
+    # loads a Bristol circuit by name for dsl.bristol (mpc.gc.bristol.loader); None: refused
+    bristol: Callable[[str], Any] | None = None
 
     def rows_of(self, party: int, dataset: str) -> int:
         rows = self.rows.get((party, dataset), self.default_rows)
@@ -183,7 +185,7 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
         MappingProxyType(params),
         circuit.frac_bits,
     )
-    tracer = Tracer(job, suite, spec.rows_of, receivers)
+    tracer = Tracer(job, suite, spec.rows_of, receivers, spec.bristol)
     token = _TRACER.set(tracer)
     try:
         circuit.fn(job)
@@ -209,6 +211,7 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
         layers=layers,
         domain=domain,
         preprocessing=provider,
+        externals=tuple(sorted(tracer.externals.items())),
     )
 
 

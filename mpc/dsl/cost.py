@@ -51,7 +51,7 @@ def node_cost(node: Node, nodes: Sequence[Node], suite: Suite, element_bytes: in
     if node.op == "input" and not additive:
         owner = node.attr("party")
         sent[owner] += payload * len(suite.sent_input_parties(owner))
-    elif node.op == "reveal" and node.vtype.secret:
+    elif node.op == "reveal" and node.vtype.secret and node.vtype.kind != "bits":
         for receiver in node.attr("to"):
             for sender in suite.reveal_senders(receiver):
                 sent[sender] += payload
@@ -68,6 +68,9 @@ def node_cost(node: Node, nodes: Sequence[Node], suite: Suite, element_bytes: in
         sent = [opened * element_bytes * (n - 1)] * n
     elif node.op == "trunc":
         sent = [payload * (n - 1 if additive else t)] * n
+    elif node.op == "garble":
+        sent[0] += node.attr("garbler_bytes")
+        sent[1] += node.attr("evaluator_bytes")
     return NodeCost(tuple(sent), tuple(to_driver))
 
 

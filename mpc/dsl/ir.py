@@ -112,8 +112,14 @@ def compare_steps(node: Node, suite: Suite, domain: str) -> int:
 
 
 def _reveal_steps(node: Node, suite: Suite, domain: str) -> int:
-    # Shares for the driver, and public values, need no exchange between the parties.
-    return 1 if node.attr("to") and node.vtype.secret else 0
+    # Shares for the driver, and public values, need no exchange between the parties; nor do
+    # the bits of a garbled circuit (its run delivered them to their receivers).
+    return 1 if node.attr("to") and node.vtype.secret and node.vtype.kind != "bits" else 0
+
+
+def _garble_steps(node: Node, suite: Suite, domain: str) -> int:
+    steps: int = node.attr("steps")  # from the circuit, its rows and its receivers (gc.plan)
+    return steps
 
 
 def _spec(name: str, arity: int | None, attrs: set[str], steps: StepsRule, doc: str) -> OpSpec:
@@ -142,6 +148,14 @@ OPS: Mapping[str, OpSpec] = {
         _spec("trunc", 1, {"bits", "width"}, _one_round, "drop `bits` low bits (fixed point)"),
         _spec("compare", 1, {"test", "width"}, compare_steps, "[a < 0] or [a = 0] (garbled)"),
         _spec("reveal", 1, {"name", "to", "driver"}, _reveal_steps, "open to parties/driver"),
+        _spec("input_bits", 0, {"party", "dataset", "column", "bits"}, _local, "private bits"),
+        _spec(
+            "garble",
+            None,
+            {"circuit", "name", "to", "steps", "garbler_bytes", "evaluator_bytes"},
+            _garble_steps,
+            "an imported boolean circuit on private bits, garbled by party 0 for party 1",
+        ),
     )
 }
 

@@ -16,7 +16,7 @@ the parties compute (not source locations); parties compare it before exchanging
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -65,7 +65,8 @@ class Output:
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
-    """One `dsl.input`: a party's columns (decimals when `frac` > 0, stored scaled by 2^frac)."""
+    """One `dsl.input`: a party's columns (decimals when `frac` > 0, stored scaled by 2^frac);
+    or one `dsl.input_bits`: a hex column read as `bits` private bits per row (`hex`)."""
 
     node: int
     party: int
@@ -75,6 +76,7 @@ class InputSpec:
     bits: int
     frac: int
     rows: int
+    hex: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,8 @@ class Plan:
     layers: tuple[Layer, ...]
     domain: str = "Z64"
     preprocessing: str | None = None
+    # imported circuits by digest (the digest is in the garble node, so in the fingerprint)
+    externals: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     # --- derived views ---------------------------------------------------------------------------
     @cached_property
@@ -128,7 +132,7 @@ class Plan:
     def inputs(self) -> tuple[InputSpec, ...]:
         specs = []
         for n in self.nodes:
-            if n.op != "input":
+            if n.op not in ("input", "input_bits"):
                 continue
             column = n.attr("column")
             columns = (column,) if isinstance(column, str) else tuple(column)
@@ -142,6 +146,7 @@ class Plan:
                     n.attr("bits"),
                     n.vtype.frac,
                     n.shape[0],
+                    n.op == "input_bits",
                 )
             )
         return tuple(specs)

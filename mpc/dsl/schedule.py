@@ -49,6 +49,8 @@ def group_key(node: Node) -> tuple[Any, ...]:
     test and width, which fix its circuit)."""
     if node.op == "compare":
         return (node.op, node.attr("test"), node.attr("width"))
+    if node.op == "garble":
+        return (node.op, node.id)  # one circuit run each
     return (node.op,)
 
 

@@ -84,8 +84,11 @@ class Tracer:
         suite: Suite,
         rows: Callable[[int, str], int],
         receivers: tuple[Receiver, ...],
+        bristol: Callable[[str], Any] | None = None,
     ) -> None:
         self.job = job
+        self.bristol = bristol  # loads imported circuits (dsl.bristol); the caller's policy
+        self.externals: dict[str, Any] = {}  # digest → loaded circuit, for the engine
         self.suite = suite
         self.rows = rows
         self.receivers = receivers

@@ -18,7 +18,7 @@ from typing import Literal
 
 from mpc.suite import KAPPA
 
-Kind = Literal["int", "fixed"]
+Kind = Literal["int", "fixed", "bits"]  # bits: a private bit vector (Bristol circuits)
 __all__ = ["KAPPA", "Kind", "VType", "fixed", "integer", "truncation_fits", "truncation_width"]
 
 

@@ -24,14 +24,18 @@ https://homes.esat.kuleuven.be/~nsmart/MPC/ ; SCALE-MAMBA `src/GC/Circuit.h` (MA
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from mpc.datasets import bits_to_hex, hex_to_bits
 from mpc.errors import CompileError
+from mpc.gc import plan
 from mpc.gc.circuit import ONE, ZERO, Circuit, CircuitBuilder
+from mpc.gc.plan import Reveal
 
+__all__ = ["BristolCircuit", "bits_to_hex", "hex_to_bits", "load", "loader", "parse"]
 _UNSET = -3  # a Bristol wire not assigned yet (builder wires are ≥ 0, constants −1 / −2)
 
 
@@ -39,6 +43,68 @@ def load(path: str | Path) -> Circuit:
     """Parse a Bristol Fashion file (errors name `path:line`)."""
     p = Path(path)
     return parse(p.read_text(), name=p.name, source=str(p))
+
+
+GARBLE_FRAME_GATES = 1 << 20  # tables per frame when a job garbles a Bristol circuit (32 MiB)
+
+
+@dataclass(frozen=True, slots=True)
+class BristolCircuit:
+    """A loaded Bristol file as `dsl.bristol` sees it: its widths, digest and costs."""
+
+    name: str
+    digest: str  # SHA-256 of the file: part of the plan's fingerprint
+    circuit: Circuit = field(compare=False)
+
+    @property
+    def input_widths(self) -> tuple[int, ...]:
+        return tuple(self.circuit.input_widths)
+
+    @property
+    def output_widths(self) -> tuple[int, ...]:
+        return tuple(self.circuit.output_widths)
+
+    def run_cost(self, rows: int, garbler_groups: Sequence[int], reveal: Reveal) -> tuple[int, ...]:
+        """(rounds, garbler's bytes, evaluator's bytes) of one run on `rows` instances with the
+        job's OT session (mpc.protocols.garble)."""
+        cost = plan.cost(
+            self.circuit, rows, garbler_groups, reveal=reveal, setup=False,
+            frame_gates=GARBLE_FRAME_GATES,
+        )  # fmt: skip
+        return cost.rounds, cost.garbler_bytes, cost.evaluator_bytes
+
+
+def loader(allowed: Sequence[str | Path] | None = None) -> Callable[[str], BristolCircuit]:
+    """Loads Bristol files for `dsl.bristol(name)`: any path (`allowed=None`: the driver, local
+    tools), or only the files listed in `allowed` (a node: its config's `circuits`), matched by
+    path or by file name. Each file is parsed once per loader."""
+    files = None if allowed is None else [Path(f).resolve() for f in allowed]
+    cache: dict[Path, BristolCircuit] = {}
+
+    def load_named(name: str) -> BristolCircuit:
+        path = Path(name).resolve()
+        if files is not None and path not in files:
+            matches = [f for f in files if f.name == Path(name).name]
+            if len(matches) != 1:
+                listed = ", ".join(f.name for f in files) or "none"
+                raise CompileError(
+                    f"Bristol circuit {name!r} is not among this party's circuits ({listed})"
+                )
+            path = matches[0]
+        if path not in cache:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise CompileError(f"cannot read Bristol circuit {name!r}: {error}") from None
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CompileError(f"Bristol circuit {name!r} is not UTF-8 text") from None
+            circuit = parse(text, name=path.name, source=str(path))
+            cache[path] = BristolCircuit(path.name, hashlib.sha256(data).hexdigest(), circuit)
+        return cache[path]
+
+    return load_named
 
 
 def parse(text: str, *, name: str = "", source: str = "<bristol>") -> Circuit:
@@ -127,32 +193,3 @@ def parse(text: str, *, name: str = "", source: str = "<bristol>") -> Circuit:
         b.output([read(l3, w) for w in range(start, start + width)])
         start += width
     return b.build(name)
-
-
-def hex_to_bits(values: Sequence[str], width: int) -> np.ndarray:
-    """Big-endian hex numbers → bits (n, width) uint8, bit k = wire k (least significant first)."""
-    nbytes = -(-width // 8)
-    digits = [v.strip().removeprefix("0x") for v in values]
-    if any(len(d) > 2 * nbytes for d in digits):
-        raise ValueError(f"values: a number does not fit in {width} bits")
-    try:
-        raw = np.frombuffer(bytes.fromhex("".join(d.zfill(2 * nbytes) for d in digits)), np.uint8)
-    except ValueError:
-        raise ValueError("values: expected hexadecimal strings") from None
-    little = raw.reshape(len(values), nbytes)[:, ::-1]
-    bits = np.unpackbits(little, axis=1, bitorder="little")
-    if np.any(bits[:, width:]):
-        raise ValueError(f"values: a number does not fit in {width} bits")
-    return np.ascontiguousarray(bits[:, :width])
-
-
-def bits_to_hex(bits: np.ndarray) -> list[str]:
-    """Bits (n, width) uint8 → big-endian hex strings of ⌈width/4⌉ digits."""
-    b = np.asarray(bits, dtype=np.uint8)
-    n, width = b.shape
-    nbytes = -(-width // 8)
-    padded = np.zeros((n, nbytes * 8), dtype=np.uint8)
-    padded[:, :width] = b
-    big = np.packbits(padded, axis=1, bitorder="little")[:, ::-1]
-    digits = -(-width // 4)
-    return [row.tobytes().hex()[-digits:] if digits else "" for row in big]
