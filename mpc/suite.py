@@ -14,6 +14,8 @@ Party i evaluates Shamir polynomials at the point i + 1.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PROTOCOLS = ("shamir", "additive")
@@ -79,6 +81,22 @@ def default_provider(protocol: str, n_parties: int) -> str | None:
     if protocol == "shamir":
         return HONEST_MAJORITY
     return OT if n_parties == 2 else None
+
+
+PIPELINE_BATCH = 1 << 14  # comparisons per batch when a big comparison group is pipelined
+PIPELINE_DEPTH = 16  # at most this many batches in flight
+
+
+def pipeline_batches(sizes: Sequence[int]) -> int:
+    """Batches a comparison group of these node sizes runs in (mpc.protocols.compare): while
+    the garbler garbles batch i the evaluator evaluates batch i − 1 and extends OTs for i + 1."""
+    return max(min(PIPELINE_DEPTH, -(-size // PIPELINE_BATCH)) for size in (1, *sizes))
+
+
+def batch_bounds(total: int, batches: int) -> list[tuple[int, int]]:
+    """`total` items cut into `batches` contiguous, nearly equal ranges."""
+    cuts = [total * k // batches for k in range(batches + 1)]
+    return list(itertools.pairwise(cuts))
 
 
 def default_threshold(protocol: str, n_parties: int) -> int:

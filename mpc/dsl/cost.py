@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpc.dsl.ir import Node
-from mpc.suite import KAPPA, Need, Suite
+from mpc.suite import KAPPA, Need, Suite, batch_bounds, pipeline_batches
 
 PRODUCTS = ("mul", "square", "matmul")
 
@@ -93,16 +93,23 @@ def compare_cost(nodes: Sequence[Node], suite: Suite, domain: str, element_bytes
     for helper in holders:
         if helper > 1:
             sent[helper] += payload  # its part, masked, to E
+    if suite.protocol == "additive" and domain == "Z64":  # pipelined batches, 3 rounds each
+        batches = pipeline_batches([node.size for node in nodes])
+        for start, stop in batch_bounds(size, batches):
+            g, e = _garble_with_ot_b2a(stop - start, bits, ands)
+            sent[0] += g
+            sent[1] += e
+        if batches > 1:  # one message per round and direction, led by its counts header
+            sent[0] += 8 * batches * batches
+            sent[1] += 8 * batches * (batches + 2)
+        return NodeCost(tuple(sent), (0,) * n)
     if domain != "Z64":
         sent[0] += payload  # the masked opening
         sent[1] += payload
-    evaluator_bits = size * bits
-    sent[1] += 16 * (-(-evaluator_bits // 64) * 64)  # IKNP matrix u: κ/8 bytes per OT
-    sent[0] += 16 + 24 + 16 * size * bits + 16 * evaluator_bits + 32 * size * ands
-    if suite.protocol == "additive" and domain == "Z64":
-        sent[0] += 16 * (-(-size // 64) * 64)  # G's IKNP matrix for the product's OTs
-        sent[1] += 8 * size  # E's correlated-OT corrections
-    elif suite.protocol == "additive":
+    g, e = _garble(size, bits, ands)
+    sent[0] += g
+    sent[1] += e
+    if suite.protocol == "additive":
         for party in range(n):
             sent[party] += 2 * payload * (n - 1)  # the conversion's product (Beaver)
     else:
@@ -112,6 +119,24 @@ def compare_cost(nodes: Sequence[Node], suite: Suite, domain: str, element_bytes
         for resharer in suite.resharers(label):
             sent[resharer] += payload * len(suite.reshare_sent(resharer))
     return NodeCost(tuple(sent), (0,) * n)
+
+
+def _padded(bits: int) -> int:
+    return -(-bits // 64) * 64  # IKNP extends in multiples of 64 OTs
+
+
+def _garble(count: int, bits: int, ands: int) -> tuple[int, int]:
+    """(G's, E's) bytes of one garbling of `count` comparisons: E's IKNP matrix (κ/8 bytes per
+    OT), G's header, its own labels, the OT corrections and the tables (32 B per AND)."""
+    garbler = 16 + 24 + 16 * count * bits + 16 * count * bits + 32 * count * ands
+    return garbler, 16 * _padded(count * bits)
+
+
+def _garble_with_ot_b2a(count: int, bits: int, ands: int) -> tuple[int, int]:
+    """`_garble`, then the bits back to Z_2^64 by one correlated OT each: G's IKNP matrix, E's
+    8-byte corrections."""
+    garbler, evaluator = _garble(count, bits, ands)
+    return garbler + 16 * _padded(count), evaluator + 8 * count
 
 
 def node_needs(node: Node, nodes: Sequence[Node], suite: Suite, domain: str) -> Need | None:

@@ -57,7 +57,7 @@ from mpc.protocols.context import (
 )
 from mpc.protocols.inputs import InputItem, additive_share, shamir_share
 from mpc.protocols.multiply import BeaverItem, ReshareItem, beaver, reshare
-from mpc.suite import KAPPA
+from mpc.suite import KAPPA, batch_bounds, pipeline_batches
 
 GARBLER, EVALUATOR = 0, 1
 SESSION_ROUNDS = 2  # setup_sessions: IKNP base OTs, the garbling key
@@ -242,7 +242,8 @@ def compare(ctx: Context, items: list[CompareItem], label: int) -> ProtocolRun:
     # 3 + 4. Garble (XOR shares b_G ⊕ b_E), then convert into the suite's sharing.
     circuit = group_circuit(bits, test, ring)
     if suite.protocol == "additive" and ring:
-        bit = yield from _garble_and_convert_with_ot(ctx, circuit, inputs, size)
+        batches = pipeline_batches([item.share.size for item in items])
+        bit = yield from _pipelined(ctx, circuit, inputs, size, batches)
         return list(split(bit, shapes))
     shares: np.ndarray | None = None
     if me == GARBLER:
@@ -280,6 +281,33 @@ def compare(ctx: Context, items: list[CompareItem], label: int) -> ProtocolRun:
     assert product is not None
     bit = domain.sub(domain.add(b_g, b_e), domain.mul_scalar(product, 2))
     return list(split(bit, shapes))
+
+
+def _pipelined(
+    ctx: Context, circuit: Circuit, inputs: Mapping[int, np.ndarray], size: int, batches: int
+) -> Run[np.ndarray]:
+    """`_garble_and_convert_with_ot` on `batches` slices, batch i starting in round i: in each
+    round the garbler garbles one batch while the evaluator evaluates the one before and extends
+    OTs for the next (batches + 2 rounds; messages of one round travel together)."""
+    if batches == 1:
+        return (yield from _garble_and_convert_with_ot(ctx, circuit, inputs, size))
+    runs: list[Run[Any]] = []
+    for index, (start, stop) in enumerate(batch_bounds(size, batches)):
+        part = {g: bits[start:stop] for g, bits in inputs.items()}
+        runs.append(_after(index, _garble_and_convert_with_ot(ctx, circuit, part, stop - start)))
+    if ctx.party not in (GARBLER, EVALUATOR):
+        for _ in range(batches + 2):
+            yield Exchange()
+        return np.zeros(size, dtype=U64)
+    parts = yield from concurrently(runs)
+    return np.concatenate(parts)
+
+
+def _after(rounds: int, run: Run[Any]) -> Run[Any]:
+    """`run`, started `rounds` rounds late."""
+    for _ in range(rounds):
+        yield Exchange()
+    return (yield from run)
 
 
 def _garble_and_convert_with_ot(
