@@ -31,6 +31,7 @@ import trio
 
 from mpc import config, keys
 from mpc.errors import JobFailedError, MpcError, describe_failure, sorted_failures
+from mpc.progress import ProgressLine
 from mpc.results import to_json
 from mpc.suite import PROTOCOLS, PROVIDERS
 
@@ -279,7 +280,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     bindings: dict[int, dict[str, str]] = {}
     for party, name, dataset in args.bind:
         bindings.setdefault(party, {})[name] = dataset
-    outcome = Client(deployment).run_sync(
+    client = Client(deployment)
+    client.progress = ProgressLine(deployment.n_parties)
+    outcome = client.run_sync(
         args.circuit, params=_params(args), bindings=bindings, receivers=args.reveal_to
     )
     _print_outcome(outcome, args.json)
@@ -311,6 +314,7 @@ def _cmd_local(args: argparse.Namespace) -> int:
             receivers=args.reveal_to,
             timeouts=timeouts,
             preprocessing=args.preprocessing,
+            progress=ProgressLine(args.n),
         )
 
     _print_outcome(trio.run(go), args.json)

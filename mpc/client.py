@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import trio
@@ -43,9 +43,10 @@ from mpc.jobs import ABORT, ERROR, PREPARE, PREPARED, RESULT, RUN, JobRequest, r
 from mpc.net import tls
 from mpc.net.channel import Channel
 from mpc.net.mesh import dial, run_concurrently
+from mpc.progress import ProgressLine
 from mpc.results import merge_outputs, reconstruct_driver_outputs, to_json
 from mpc.suite import Suite
-from mpc.wire import Frame
+from mpc.wire import PROGRESS, Frame
 
 Receiver = int | str
 
@@ -65,6 +66,9 @@ class JobOutcome:
         }
 
 
+T = TypeVar("T")
+
+
 class Client:
     """Runs jobs on the party nodes of a deployment."""
 
@@ -73,6 +77,8 @@ class Client:
         self.suite = Suite(deployment.protocol, deployment.n_parties, deployment.threshold)
         self.identities = tls.Identities.from_deployment(deployment)
         self._context = tls.client_context(deployment, tls.DRIVER)
+        # draws how far the parties are while a job runs (the `mpc` command sets one)
+        self.progress: ProgressLine | None = None
 
     def run_sync(self, circuit: str | Path, **options: Any) -> JobOutcome:
         async def main() -> JobOutcome:
@@ -117,7 +123,9 @@ class Client:
                     await self._abort(channels, request.session, "the driver refused the job")
                     raise
                 run = {"rows": rows_to_wire(rows), "fingerprint": plan.fingerprint}
-                results = await self._exchange(channels, request, RUN, run, RESULT)
+                results = await self._ticking(
+                    partial(self._exchange, channels, request, RUN, run, RESULT)
+                )
         except trio.TooSlowError:
             raise JobFailedError(
                 {"driver": PeerTimeoutError("driver", "the whole job", timeouts.job)}
@@ -210,6 +218,9 @@ class Client:
             try:
                 await channel.send(frame)
                 reply = await channel.receive()
+                while reply.kind == PROGRESS:
+                    self._progress(party, reply.payload)
+                    reply = await channel.receive()
                 if reply.kind == ERROR:
                     raise from_wire(reply.payload)
                 if reply.kind != expect or not isinstance(reply.payload, dict):
@@ -233,6 +244,40 @@ class Client:
                     failures[party] = PeerTimeoutError(party, "reporting after the abort", grace)
             raise JobFailedError(failures)
         return replies
+
+    def _progress(self, party: int, payload: Any) -> None:
+        if self.progress is None or not isinstance(payload, dict):
+            return
+        phase, done, total = payload.get("phase"), payload.get("done"), payload.get("total")
+        if isinstance(phase, str) and isinstance(done, int) and isinstance(total, int):
+            self.progress.update(party, phase, done, total)
+
+    async def _ticking(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work`, with the progress line ticking twice a second meanwhile."""
+        progress = self.progress
+        if progress is None:
+            return await work()
+        result: list[T] = []
+        failed: list[BaseException] = []
+        try:
+            async with trio.open_nursery() as nursery:
+
+                async def tick() -> None:
+                    while True:
+                        await trio.sleep(0.5)
+                        progress.tick()
+
+                nursery.start_soon(tick)
+                try:
+                    result.append(await work())
+                except (MpcError, trio.TooSlowError) as error:  # re-raised as is, not grouped
+                    failed.append(error)
+                nursery.cancel_scope.cancel()
+        finally:
+            progress.close()
+        if failed:
+            raise failed[0]
+        return result[0]
 
     async def _abort(
         self, channels: Mapping[int, Channel], session: bytes, reason: str, skip: int | None = None

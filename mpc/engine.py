@@ -172,6 +172,16 @@ class Engine:
             return "done"
         return "offline" if self._stage <= 0 else "online"
 
+    @property
+    def progress(self) -> tuple[str, int, int]:
+        """(phase, rounds done, rounds in total) of the current phase."""
+        if self._stage <= 0 and not self.done:
+            return "offline", max(self._step, 0), self._offline_steps
+        done = sum(layer.steps for layer in self.plan.layers[: max(self._stage - 1, 0)])
+        if not self.done:
+            done += self._step
+        return ("done" if self.done else "online"), min(done, self.plan.rounds), self.plan.rounds
+
     def waiting_for(self) -> frozenset[int]:
         """Peers whose frames the current step still needs (for timeout messages)."""
         self.start()

@@ -33,6 +33,7 @@ from mpc import config, keys
 from mpc.client import Client, JobOutcome, Receiver
 from mpc.config import Deployment, Timeouts
 from mpc.errors import JobFailedError, MpcError, PeerBrokenError, PeerError
+from mpc.progress import ProgressLine
 from mpc.suite import DEALER
 
 START_TIMEOUT = 60.0
@@ -156,6 +157,7 @@ async def run_local(
     hosts: Sequence[str] | None = None,
     command_prefix: Mapping[int, Sequence[str]] | None = None,
     preprocessing: str | None = None,
+    progress: ProgressLine | None = None,
 ) -> JobOutcome:
     """Run one job between `n_parties` local party processes and return its outcome.
 
@@ -191,7 +193,7 @@ async def run_local(
                 parties.append(await _start(nursery, deployment, "dealer"))
             try:
                 await _wait_listening(parties)
-                outcome = await _run_job(deployment, circuit, parties, params, receivers)
+                outcome = await _run_job(deployment, circuit, parties, params, receivers, progress)
             except MpcError as error:  # raised here, not from inside the nursery's group
                 failure = error
             finally:
@@ -250,9 +252,12 @@ async def _run_job(
     parties: list[_Party],
     params: Mapping[str, Any] | None,
     receivers: tuple[Receiver, ...] | None,
+    progress: ProgressLine | None = None,
 ) -> JobOutcome:
+    client = Client(deployment)
+    client.progress = progress
     try:
-        return await Client(deployment).run(circuit, params=params, receivers=receivers)
+        return await client.run(circuit, params=params, receivers=receivers)
     except JobFailedError as error:
         await trio.sleep(0.2)  # let a dying process finish dying, to report how it ended
         failures: dict[int | str, MpcError] = dict(error.failures)

@@ -63,7 +63,7 @@ from mpc.net.channel import Channel
 from mpc.net.mesh import Mesh, dial
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
-from mpc.wire import DEAL, DEALT, Frame
+from mpc.wire import DEAL, DEALT, PROGRESS, Frame
 
 log = logging.getLogger("mpc.node")
 
@@ -339,7 +339,20 @@ class PartyNode:
             def online_starts() -> None:
                 online.setdefault("at", clock())
 
-            result = await self._run_engine(engine, mesh, online_starts)
+            reports = _ProgressReports(driver, session.id, self.me.id)
+            ran: list[PartyResult] = []
+            failed: list[MpcError] = []
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(reports.send_loop)
+                try:
+                    ran.append(await self._run_engine(engine, mesh, online_starts, reports.report))
+                except MpcError as error:  # raised here, not from inside the nursery's group
+                    failed.append(error)
+                finally:
+                    reports.close()
+            if failed:
+                raise failed[0]
+            result = ran[0]
             done_at = clock()
             counters = mesh.counters()
             sent = sum(c.bytes_sent for c in counters.values())
@@ -379,11 +392,19 @@ class PartyNode:
         return await self._watching_driver(driver, execute)
 
     async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: Callable[[], None] | None = None
+        self,
+        engine: Engine,
+        mesh: Mesh,
+        online_starts: Callable[[], None] | None = None,
+        progress: Callable[[tuple[str, int, int]], None] | None = None,
     ) -> PartyResult:
         """Run the engine over the mesh (a seam for tests that need a misbehaving party)."""
         return await drive(
-            engine, mesh.channels, round_timeout=self.timeouts.round, online_starts=online_starts
+            engine,
+            mesh.channels,
+            round_timeout=self.timeouts.round,
+            online_starts=online_starts,
+            progress=progress,
         )
 
     async def _dealer_material(self, plan: Plan, session: bytes) -> DealerMaterial | None:
@@ -515,3 +536,33 @@ class PartyNode:
             for column, array in values.items():
                 inputs[(dataset, column)] = array
         return _Prepared(circuit, inputs, rows)
+
+
+class _ProgressReports:
+    """Tells the driver how far the job is (PROGRESS frames), at most every 0.2 s and at every
+    change of phase, without ever blocking the engine (a dropped report is only a stale bar)."""
+
+    def __init__(self, driver: Channel, session: bytes, party: int) -> None:
+        self._driver = driver
+        self._session = session
+        self._party = party
+        self._send, self._receive = trio.open_memory_channel[dict[str, Any]](8)
+        self._last_phase = ""
+        self._last_at = -1.0
+
+    def report(self, progress: tuple[str, int, int]) -> None:
+        phase, done, total = progress
+        now = trio.current_time()
+        if phase == self._last_phase and now - self._last_at < 0.2 and done < total:
+            return
+        self._last_phase, self._last_at = phase, now
+        with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
+            self._send.send_nowait({"phase": phase, "done": done, "total": total})
+
+    def close(self) -> None:
+        self._send.close()
+
+    async def send_loop(self) -> None:
+        async for payload in self._receive:
+            with contextlib.suppress(MpcError):
+                await self._driver.send(Frame(self._session, 0, 0, self._party, PROGRESS, payload))

@@ -73,8 +73,10 @@ async def drive(
     *,
     round_timeout: float,
     online_starts: Callable[[], None] | None = None,
+    progress: Callable[[tuple[str, int, int]], None] | None = None,
 ) -> PartyResult:
-    """Run `engine` to completion over `channels` (peer → channel), flushing all it sends."""
+    """Run `engine` to completion over `channels` (peer → channel), flushing all it sends.
+    `progress` hears (phase, rounds done, rounds) whenever a round ends."""
     inbox_send, inbox = trio.open_memory_channel[Item](math.inf)
     queues: dict[int, trio.MemorySendChannel[Frame]] = {}
     send_errors: list[MpcError] = []
@@ -91,7 +93,7 @@ async def drive(
                 readers.start_soon(_read, peer, channel, inbox_send)
             try:
                 result = await _loop(
-                    engine, queues, inbox, send_errors, round_timeout, online_starts
+                    engine, queues, inbox, send_errors, round_timeout, online_starts, progress
                 )
             except MpcError as caught:
                 error = caught
@@ -124,8 +126,10 @@ async def _loop(
     send_errors: list[MpcError],
     round_timeout: float,
     online_starts: Callable[[], None] | None,
+    progress: Callable[[tuple[str, int, int]], None] | None = None,
 ) -> PartyResult:
     closed: set[int] = set()
+    reported: tuple[str, int, int] | None = None
     offline = True
     # the engine times each stage by the host's monotonic clock (comparable across local parties)
     engine.clock = time.monotonic
@@ -137,6 +141,9 @@ async def _loop(
                 online_starts()
         for peer, frame in engine.outbox():
             queues[peer].send_nowait(frame)
+        if progress is not None and engine.progress != reported:
+            reported = engine.progress
+            progress(reported)
         if engine.done:
             return engine.result()
         if send_errors:

@@ -48,7 +48,15 @@ L1 = ("mpc.sharing.*", "mpc.protocols.*", "mpc.ot.*", "mpc.gc.*", "mpc.preproces
 L2 = ("mpc.dsl.*",)
 L3 = ("mpc.engine", "mpc.operations", "mpc.wire", "mpc.results", "mpc.jobs")
 L4 = ("mpc.net.*",)
-L5 = ("mpc.node", "mpc.dealer", "mpc.runner", "mpc.client", "mpc.local", "mpc.testing")
+L5 = (
+    "mpc.node",
+    "mpc.dealer",
+    "mpc.runner",
+    "mpc.client",
+    "mpc.local",
+    "mpc.testing",
+    "mpc.progress",
+)
 L5_BENCH = ("mpc.bench.*",)  # the benchmark harness (`mpc bench`), a development tool
 L6 = ("mpc.cli", "mpc.__main__", "mpc")  # `mpc` is the public hub, mpc/__init__.py
 RUNTIME = frozenset({"numpy", "msgpack", "trio", "cryptography"})

@@ -197,7 +197,7 @@ class GarbageNode(PartyNode):
     """Sends bytes that are not a frame once the job starts."""
 
     async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None
+        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
     ) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((7).to_bytes(4, "big") + b"garbage")
@@ -209,7 +209,7 @@ class OversizedNode(PartyNode):
     """Announces a frame far over the limit."""
 
     async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None
+        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
     ) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((2**31).to_bytes(4, "big"))
@@ -221,7 +221,7 @@ class HungNode(PartyNode):
     """Stops answering once the job starts."""
 
     async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None
+        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
     ) -> PartyResult:
         await trio.sleep(math.inf)
         raise AssertionError
@@ -231,7 +231,7 @@ class DyingNode(PartyNode):
     """Drops every connection abruptly in the middle of the job, like a killed process."""
 
     async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None
+        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
     ) -> PartyResult:
         for channel in mesh.channels.values():
             await trio.aclose_forcefully(channel.stream)
