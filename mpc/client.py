@@ -339,6 +339,7 @@ class Client:
                 str(p): s.get("online_bytes_sent") for p, s in node_stats.items()
             },
             "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
+            "cpu_seconds": {str(p): s.get("cpu_seconds") for p, s in node_stats.items()},
             "layer_seconds": _layer_seconds(plan, node_stats),
         }
         return JobOutcome(outputs, stats, plan)

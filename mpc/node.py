@@ -73,6 +73,12 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time this process has used (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 T = TypeVar("T")
 
 
@@ -278,6 +284,7 @@ class PartyNode:
     ) -> dict[str, Any]:
         clock = trio.current_time
         started = clock()
+        cpu_started = _cpu_seconds()
         prepared = self._prepare(request)
         log.info("%s: prepared, rows %s", tag, prepared.rows)
         await driver.send(Frame(session.id, 0, 0, self.me.id, PREPARED, {"rows": prepared.rows}))
@@ -382,6 +389,7 @@ class PartyNode:
                 "frames_received": sum(c.frames_received for c in counters.values()),
                 "peers": {peer: c.to_dict() for peer, c in counters.items()},
                 "peak_rss_bytes": _peak_rss_bytes(),
+                "cpu_seconds": _cpu_seconds() - cpu_started,
             }
             return {
                 "revealed": result.revealed,
