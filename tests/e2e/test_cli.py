@@ -137,7 +137,8 @@ def test_console_script_is_installed() -> None:
         )
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    assert "{keys,party,submit,local,plan}" in result.stdout
+    commands = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert commands == ["keys", "party", "dealer", "submit", "local", "plan", "bench"]
 
 
 # --- long-lived nodes ----------------------------------------------------------------------------
