@@ -4,14 +4,17 @@
 engine = Engine(plan, party, session=..., inputs=..., pair_keys=...)
 while not engine.done:
     for peer, frame in engine.outbox(): send(peer, frame)
-    engine.receive(peer, frame)        # whatever arrives, from whoever
+    if engine.paused: engine.resume()  # after the frames are on their way (a transport may
+    else: engine.receive(peer, frame)  # run resume and receive in a worker thread)
 result = engine.result()
 ```
 Stages run in order: round 0 is the offline stage (preprocessing made by the parties, when the
 plan's provider does that), rounds 1.. are the plan's layers. In each communication step the
 engine merges what all of a stage's protocol runs send a peer into one frame
 `(session, round, step, me, "data", {run: arrays})`, and resumes the runs once the frames they
-expect have arrived. Early frames are buffered by (round, step, sender); stale, duplicate,
+expect have arrived; when they arrived before its own frames of that step went out, it pauses
+right after producing them (`paused`), so a transport sends them before the local work of the
+step starts (`resume`). Early frames are buffered by (round, step, sender); stale, duplicate,
 unexpected or malformed frames raise `RemoteProtocolError` naming the peer and round. No I/O,
 no clock, no trio: the same engine runs under `mpc.testing` and under the trio node.
 """
@@ -140,6 +143,7 @@ class Engine:
         self._runs: list[_Run] = []
         self._sent_step = False
         self._started = False
+        self.paused = False  # frames just emitted must go out before the step's local work
         self.done = False
 
     def start(self) -> None:
@@ -151,10 +155,21 @@ class Engine:
 
     # --- public interface ------------------------------------------------------------------------
     def outbox(self) -> list[tuple[int, Frame]]:
-        """Frames to send now, as (peer, frame); the outbox is emptied."""
+        """Frames to send now, as (peer, frame); the outbox is emptied.
+
+        With nothing to send, a paused engine resumes first (callers that send as they go need
+        not call `resume` themselves)."""
         self.start()
+        if not self._outbox and self.paused:
+            self.resume()
         out, self._outbox = self._outbox, []
         return out
+
+    def resume(self) -> None:
+        """Go on with the work that frames already received allow (after `paused`)."""
+        if self.paused:
+            self.paused = False
+            self._advance()
 
     @property
     def current_round(self) -> int:
@@ -220,6 +235,9 @@ class Engine:
         if not isinstance(frame.payload, dict):
             raise RemoteProtocolError(peer, "data payload must be a map", round=round_)
         self._pending[key] = frame.payload
+        if self.paused and self._outbox:  # its frames go out first; `resume` goes on
+            return
+        self.paused = False
         self._advance()
 
     @property
@@ -241,10 +259,14 @@ class Engine:
             if not self._runs:
                 self._finish_stage()
                 continue
+            needed: set[int] = set().union(*(run.exchange.expect for run in self._runs))
+            ready = all((self._stage, self._step, p) in self._pending for p in needed)
             if not self._sent_step:
                 self._emit()
-            needed: set[int] = set().union(*(run.exchange.expect for run in self._runs))
-            if any((self._stage, self._step, p) not in self._pending for p in needed):
+                if ready and self._outbox:  # send first: the peers' work waits for these frames
+                    self.paused = True
+                    return
+            if not ready:
                 return
             frames = {p: self._pending.pop((self._stage, self._step, p)) for p in needed}
             stray = [k for k in self._pending if k[:2] == (self._stage, self._step)]

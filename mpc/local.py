@@ -214,12 +214,17 @@ def _named_files(params: Mapping[str, Any]) -> list[Path]:
     return [p for p in named if p.suffix != ".py" and p.is_file()]
 
 
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 async def _start(
     nursery: trio.Nursery, deployment: Deployment, party: int | str, prefix: Sequence[str] = ()
 ) -> _Party:
     role = ["dealer"] if party == "dealer" else ["party", "--id", str(party)]
     command = [*prefix, sys.executable, "-m", "mpc", *role, "--config", str(deployment.path)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    for name in _BLAS_THREADS:  # n parties share this host's cores: BLAS must not oversubscribe
+        env.setdefault(name, str(max(1, (os.cpu_count() or 1) // len(deployment.parties))))
     process = await trio.lowlevel.open_process(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )

@@ -135,6 +135,8 @@ async def _loop(
     engine.clock = time.monotonic
     engine.start()
     while True:
+        if engine.paused:  # its frames are queued: compute in a worker thread while they go out
+            await trio.to_thread.run_sync(engine.resume)
         if offline and engine.phase != "offline":
             offline = False
             if online_starts is not None:
@@ -148,6 +150,8 @@ async def _loop(
             return engine.result()
         if send_errors:
             raise send_errors[0]
+        if engine.paused:
+            continue
         finished = closed & engine.waiting_for()
         if finished:
             peer = min(finished)
@@ -165,4 +169,4 @@ async def _loop(
             raise item
         if item.kind == ABORT:
             raise _abort_from(peer, item)
-        engine.receive(peer, item)
+        await trio.to_thread.run_sync(engine.receive, peer, item)  # numpy releases the GIL

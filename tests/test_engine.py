@@ -531,6 +531,7 @@ def test_engine_wrong_arrays_name_the_round(round_: int) -> None:
     _, engines, frames = fresh_shamir()
     if round_ == 2:
         engines[0].receive(1, frames[1, 0])
+        engines[0].outbox()  # its round-2 frames go out (as a transport takes them)
         engines[1].receive(2, frames[2, 1])
         ((_, frame),) = engines[1].outbox()
     else:
@@ -693,3 +694,21 @@ def test_engine_secure_sum_every_supported_n_matches_plaintext(
     assert int(run.outputs["total"]) == int(expected.sum())
     for party in run.parties:  # every party is a receiver by default
         assert party.outputs["sum"].tolist() == expected.tolist()
+
+
+def test_engine_pauses_to_send_before_working_on_frames_that_came_early() -> None:
+    _, engines, frames = fresh_shamir()
+    engines[1].receive(2, frames[2, 1])
+    ((_, round_2),) = engines[1].outbox()
+    engines[0].receive(1, round_2)  # party 1's round-2 frame, before party 0 finished round 1
+    assert not engines[0].paused
+    engines[0].receive(1, frames[1, 0])  # round 1 done; round 2's input is already here
+    assert engines[0].paused  # its own round-2 frames must go out before it works on round 2
+    sent = engines[0].outbox()
+    assert sent
+    assert all(frame.round == 2 for _, frame in sent)
+    assert engines[0].current_round == 2
+    assert not engines[0].done
+    engines[0].resume()
+    assert not engines[0].paused
+    assert engines[0].current_round == 3 or engines[0].done  # round 2 used the early frame

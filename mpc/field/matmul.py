@@ -5,8 +5,9 @@ product over k terms below k·2^(2w). With k ≤ 2^(52 − 2w) that is an exact 
 so BLAS computes all L² limb-matrix products at once, exactly: stack A's limbs as (L·m, k) and
 B's as (k, L·n), multiply, and regroup by shift s = i + j:
     A·B = Σ_s (Σ_{i+j=s} A_i·B_j)·2^(w·s).
-Z_2^64 uses w = 16 (k ≤ 2^20 per block, shifts ≥ 64 vanish); the fields use w = 21
-(k ≤ 2^10 per block) and fold the shifted columns with their own modular arithmetic.
+Z_2^64 uses w = 22 (k ≤ 2^8 per block; shifts of 66 bits and more vanish, so only the six
+products with i + j < 3 are computed); the fields use w = 21 (k ≤ 2^10 per block) and fold the
+shifted columns with their own modular arithmetic.
 """
 
 from __future__ import annotations
@@ -45,18 +46,30 @@ def _as_matrices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 
 def limb_products(
-    a_words: np.ndarray, b_words: np.ndarray, limbs: int, bits: int
+    a_words: np.ndarray, b_words: np.ndarray, limbs: int, bits: int, shifts: int | None = None
 ) -> list[np.ndarray]:
-    """Columns by shift: col[s] = Σ_{i+j=s} A_i·B_j as uint64 (exact), for one block of k."""
+    """Columns by shift: col[s] = Σ_{i+j=s} A_i·B_j as uint64 (exact), for one block of k;
+    only shifts s < `shifts` when given (a ring drops the rest), else all 2·limbs − 1."""
     m, k = a_words.shape[:2]
     n = b_words.shape[1]
-    stacked_a = np.stack(_limbs(a_words, limbs, bits)).reshape(limbs * m, k)
-    stacked_b = np.stack(_limbs(b_words, limbs, bits), axis=1).reshape(k, limbs * n)
-    products = (stacked_a @ stacked_b).reshape(limbs, m, limbs, n)
-    columns = [np.zeros((m, n), dtype=U64) for _ in range(2 * limbs - 1)]
-    for i in range(limbs):
-        for j in range(limbs):
-            columns[i + j] += products[i, :, j, :].astype(U64)
+    a_limbs, b_limbs = _limbs(a_words, limbs, bits), _limbs(b_words, limbs, bits)
+    if shifts is None:  # all limbs × all limbs in one BLAS call
+        stacked_a = np.stack(a_limbs).reshape(limbs * m, k)
+        stacked_b = np.stack(b_limbs, axis=1).reshape(k, limbs * n)
+        products = (stacked_a @ stacked_b).reshape(limbs, m, limbs, n)
+        columns = [np.zeros((m, n), dtype=U64) for _ in range(2 * limbs - 1)]
+        for i in range(limbs):
+            for j in range(limbs):
+                columns[i + j] += products[i, :, j, :].astype(U64)
+        return columns
+    columns = [np.zeros((m, n), dtype=U64) for _ in range(shifts)]
+    for j in range(min(limbs, shifts)):  # A_0..A_(shifts−1−j) against B_j: one BLAS call each
+        count = min(limbs, shifts - j)
+        products = (np.stack(a_limbs[:count]).reshape(count * m, k) @ b_limbs[j]).reshape(
+            count, m, n
+        )
+        for i in range(count):
+            columns[i + j] += products[i].astype(U64)
     return columns
 
 
@@ -69,19 +82,21 @@ def limb_matmul(domain: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if domain.is_field:
         bits = 21
         limbs = -(-domain.modulus.bit_length() // bits)
+        shifts = None
     else:
-        bits, limbs = 16, 4
+        bits, limbs = 22, 3
+        shifts = limbs  # shifts of 66 bits and more vanish mod 2^64: 6 limb products, not 9
     block = 1 << (52 - 2 * bits)
     total: np.ndarray | None = None
     for start in range(0, max(a2.shape[1], 1), block):
         columns = limb_products(
-            words_a[:, start : start + block], words_b[start : start + block], limbs, bits
+            words_a[:, start : start + block], words_b[start : start + block], limbs, bits, shifts
         )
         if domain.is_field:
             part = domain.from_limb_columns(columns, bits)
         else:
             part = np.zeros(columns[0].shape, dtype=U64)
-            for shift, column in enumerate(columns[:4]):  # shifts of 64 bits and more vanish
+            for shift, column in enumerate(columns):
                 part += column << U64(bits * shift)
         total = part if total is None else domain.add(total, part)
     assert total is not None

@@ -15,8 +15,14 @@ import numpy as np
 from mpc.protocols.context import Context
 
 
+def adds_public_values(ctx: Context) -> bool:
+    """Whether this party's share of a public value is the value itself (Shamir: every
+    party, the constant polynomial; additive: party 0, the others hold 0)."""
+    return ctx.suite.protocol == "shamir" or ctx.party == 0
+
+
 def public_share(ctx: Context, encoded: np.ndarray) -> np.ndarray:
     """This party's share of a public value (already encoded in the domain)."""
-    if ctx.suite.protocol == "shamir" or ctx.party == 0:
+    if adds_public_values(ctx):
         return encoded
     return ctx.domain.zeros(np.shape(encoded))

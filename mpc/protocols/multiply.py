@@ -26,7 +26,7 @@ import numpy as np
 
 from mpc.field import lagrange
 from mpc.protocols.context import Context, Exchange, ProtocolRun, flat, received_array, split
-from mpc.protocols.linear import public_share
+from mpc.protocols.linear import adds_public_values, public_share
 from mpc.protocols.reveal import open_to_all
 from mpc.sharing import shamir
 
@@ -152,6 +152,8 @@ def beaver(ctx: Context, items: list[BeaverItem]) -> ProtocolRun:
         assert e is not None
         a, b, c = item.material
         product = domain.matmul if item.kind == "matmul" else domain.mul
-        z = domain.add(c, domain.add(product(d, b), product(a, e)))
-        results.append(domain.add(z, public_share(ctx, product(d, e))))
+        # z = c + d·b + a·e + d·e (the last term once, as a public value's share), computed
+        # as c + d·(b + e) + a·e at the party that holds public values, c + d·b + a·e elsewhere
+        b_plus = domain.add(b, e) if adds_public_values(ctx) else b
+        results.append(domain.add(c, domain.add(product(d, b_plus), product(a, e))))
     return results
