@@ -120,27 +120,33 @@ def _read_plain(
         or not all(name in header for name in columns)
     ):
         return None
-    values: dict[str, np.ndarray] = {}
+    if rows == 0:
+        return None
+    by_kind: dict[bool, list[str]] = {}  # decimal or not → column names: one parse each
     for name, spec in columns.items():
-        column = _column(spec)
+        by_kind.setdefault(bool(_column(spec).frac), []).append(name)
+    values: dict[str, np.ndarray] = {}
+    for decimal, names in by_kind.items():
         try:
             parsed = np.loadtxt(
                 path,
                 delimiter=",",
                 skiprows=1,
-                usecols=header.index(name),
-                dtype=np.float64 if column.frac else np.int64,
+                usecols=[header.index(name) for name in names],
+                dtype=np.float64 if decimal else np.int64,
                 comments=None,
                 encoding="utf-8",
-                ndmin=1,
+                ndmin=2,
             )
         except (ValueError, OverflowError):
             return None
-        if parsed.shape != (rows,) or not np.all(np.isfinite(parsed)):
+        if parsed.shape != (rows, len(names)) or not np.all(np.isfinite(parsed)):
             return None
-        if np.any(np.abs(parsed) >= 2**column.bits):
-            return None
-        values[name] = _scaled(parsed, column)
+        for index, name in enumerate(names):
+            column = _column(columns[name])
+            if np.any(np.abs(parsed[:, index]) >= 2**column.bits):
+                return None
+            values[name] = _scaled(np.ascontiguousarray(parsed[:, index]), column)
     return rows, values
 
 
