@@ -17,25 +17,25 @@ from mpc.bench import peers as peer_module
 from mpc.bench import wan
 from mpc.bench.cli import main as bench_main
 from mpc.bench.data import cached, signed_column
+from mpc.bench.inputs import secure_sum_prepare
 from mpc.bench.progress import PlainProgress, plain_table
 from mpc.bench.records import PROTOCOL_FIELDS, read_jsonl, spread
 from mpc.bench.relay import Link
 from mpc.bench.report import marker, section, splice, write_section
 from mpc.bench.runner import LAN, last_measurement, run_micro, run_protocol
-from mpc.bench.suite import Options, parse_setting, run_suite
-from mpc.bench.workloads import (
+from mpc.bench.spec import (
     MicroWorkload,
     Prepared,
-    Registry,
     Setting,
     Sizes,
     Workload,
     WrongAnswerError,
     bits_for,
     exact_check,
-    registry,
-    secure_sum_prepare,
+    parse_setting,
 )
+from mpc.bench.suite import Options, run_suite
+from mpc.bench.workloads import Registry, registry
 from mpc.suite import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,10 @@ def test_bench_registry_is_complete_and_consistent() -> None:
             for s in w.settings_of("full"):
                 assert s.protocol in PROTOCOLS, (w.name, s)
                 assert s.parties >= 2, (w.name, s)
+                assert parse_setting(s.name) == s
+                for suite in ("quick", "full"):  # a setting's own sizes are some of the suite's
+                    assert set(w.sizes_of(suite, s)) <= set(w.sizes.of(suite)), (w.name, s)
+            assert set(w.setting_sizes) <= {s.name for s in w.settings_of("full")}, w.name
         else:
             assert (ROOT / w.script).is_file(), w.script
 
@@ -70,9 +74,11 @@ def test_bench_every_peer_compares_with_a_registered_workload_and_setting() -> N
         assert (peer.folder(ROOT) / "driver.py").is_file(), peer.name
         for workload, runs in peer.runs.items():
             assert workload in names, (peer.name, workload)
+            workload_spec = registry().get(workload)
+            assert isinstance(workload_spec, Workload)
             for run in runs:
                 ours = parse_setting(run.ours)
-                assert ours.protocol in PROTOCOLS
+                assert ours in workload_spec.settings_of("full"), (peer.name, workload, run.ours)
                 assert ours.parties == run.parties
                 assert run.threat_model
 
@@ -254,7 +260,7 @@ def test_bench_section_shows_peers_ratios_and_skips(tmp_path: Path) -> None:
     assert (
         "| secure_sum | 1,000 | lan | mpyc (shamir, 3) | semi-honest | 0.600 (0.500–0.700)" in text
     )
-    assert "| 0.250 (shamir-3) | 0.50 | 1.00 ×1 |" in text
+    assert "| 0.250 (shamir-3) | 0.50 | – | – | 1.00 ×1 |" in text
     assert "- spu: pip install spu failed: no wheel" in text
     path = tmp_path / "R.md"
     write_section(path, marker("quick"), text)
@@ -323,9 +329,9 @@ def test_bench_peer_driver_failures_are_reported(tmp_path: Path) -> None:
     run = peer_module.PeerRun("p", 2, "additive-2", "semi-honest")
     calls = []
 
-    def ours() -> tuple[float, float]:
+    def ours() -> dict[str, float]:
         calls.append(1)
-        return 0.1, 0.2
+        return {"seconds": 0.1, "wall_seconds": 0.2}
 
     record = peer_module.measure(
         peer, tmp_path, python, "secure_sum", run, 10, bits=8, seed=1, repeats=2, timeout=10,

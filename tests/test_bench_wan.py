@@ -12,7 +12,8 @@ import pytest
 
 from mpc.bench import wan
 from mpc.bench.runner import run_protocol
-from mpc.bench.workloads import Setting, Workload, registry
+from mpc.bench.spec import Setting, Workload
+from mpc.bench.workloads import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [

@@ -3,6 +3,8 @@
 - `arguments()`: the command line every driver takes (`--workload --size --parties --protocol
   --seed --bits`, plus `--party` and `--port` for the processes a driver starts itself);
 - `column(seed, party, size, bits)`: the inputs, uniform in (-2^bits, 2^bits) like ours;
+- per workload: `owners` (who inputs), `shape` and `values` (each owner's input), `expected`
+  (the plaintext answers, one array per output) and `problem` (why outputs are wrong, or None);
 - `tcp_bytes()`: wire bytes this process sent and received on its TCP sockets so far, read from
   the kernel (TCP_INFO), so every peer is counted the same way whatever its transport;
 - `report(...)`: the one JSON line the harness reads.
@@ -20,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
+WORKLOADS = ("secure_sum", "mul", "compare", "inner_product", "matvec", "matmul")
 TCPI_BYTES_ACKED = 120  # offsets in struct tcp_info (linux/tcp.h)
 TCPI_BYTES_RECEIVED = 128
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workload", required=True)
+    parser.add_argument("--workload", required=True, choices=WORKLOADS)
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--parties", type=int, required=True)
     parser.add_argument("--protocol", required=True)
@@ -46,6 +49,74 @@ def column(seed: int, party: int, size: int, bits: int) -> np.ndarray:
 
 def plaintext_sum(seed: int, parties: int, size: int, bits: int) -> np.ndarray:
     return np.sum([column(seed, p, size, bits) for p in range(parties)], axis=0, dtype=np.int64)
+
+
+FRAC = 10  # inner_product inputs are multiples of 2^-FRAC below 2^bits, as ours
+PEER_FRAC = 16  # the fewest fractional bits of the peers' fixed point (CrypTen's default)
+
+
+def tolerance(rows: int) -> float:
+    """inner_product: a peer that truncates every product is off by < 2^-PEER_FRAC per row."""
+    return max(2.0**-10, rows * 2.0**-PEER_FRAC)
+
+
+def owners(workload: str, parties: int) -> list[int]:
+    """The parties with an input: every party for secure_sum, else parties 0 and 1."""
+    return list(range(parties)) if workload == "secure_sum" else [0, 1]
+
+
+def shape(workload: str, party: int, size: int) -> tuple[int, ...]:
+    if workload == "matmul" or (workload == "matvec" and party == 0):
+        return (size, size)
+    return (size,)
+
+
+def values(args: argparse.Namespace, party: int) -> np.ndarray:
+    """`party`'s input: integers in (-2^bits, 2^bits); inner_product's divided by 2^FRAC."""
+    if args.workload == "secure_sum":
+        return column(args.seed, party, args.size, args.bits)
+    generator = np.random.default_rng([args.seed, party, WORKLOADS.index(args.workload)])
+    bits = args.bits + (FRAC if args.workload == "inner_product" else 0)
+    raw = generator.integers(
+        -(2**bits) + 1, 2**bits, size=shape(args.workload, party, args.size), dtype=np.int64
+    )
+    return raw / 2.0**FRAC if args.workload == "inner_product" else raw
+
+
+def expected(args: argparse.Namespace) -> list[np.ndarray]:
+    """The plaintext answers, one array per output."""
+    if args.workload == "secure_sum":
+        total = plaintext_sum(args.seed, args.parties, args.size, args.bits)
+        return [total, np.array(total.sum())]
+    x, y = values(args, 0), values(args, 1)
+    if args.workload == "mul":
+        return [x * y]
+    if args.workload == "compare":
+        return [(x > y).astype(np.int64)]
+    if args.workload == "inner_product":
+        exact = int(
+            np.dot(np.round(x * 2**FRAC).astype(object), np.round(y * 2**FRAC).astype(object))
+        )
+        return [np.array(exact / 2.0 ** (2 * FRAC))]
+    return [x @ y]  # matvec, matmul
+
+
+def problem(workload: str, got: list[object], want: list[np.ndarray], rows: int = 0) -> str | None:
+    """Why the revealed outputs are wrong (None: they equal the plaintext answers)."""
+    if len(got) != len(want):
+        return f"{len(got)} outputs, expected {len(want)}"
+    for index, (g, w) in enumerate(zip(got, want, strict=True)):
+        value = np.asarray(g)
+        if value.shape != w.shape:
+            return f"output {index} has shape {value.shape}, expected {w.shape}"
+        if workload == "inner_product":
+            error = float(np.max(np.abs(value.astype(np.float64) - w)))
+            if not error <= tolerance(rows):
+                return f"output {index} is off by {error:.3g} (> {tolerance(rows):.3g})"
+        elif not np.array_equal(value.astype(np.int64), w):
+            wrong = int(np.sum(value.astype(np.int64) != w))
+            return f"output {index} differs from the plaintext in {wrong} of {w.size} elements"
+    return None
 
 
 def tcp_bytes() -> dict[str, int]:

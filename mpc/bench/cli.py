@@ -24,9 +24,10 @@ from types import FrameType
 from mpc.bench.peers import peers
 from mpc.bench.progress import make_progress
 from mpc.bench.records import per_party_max
-from mpc.bench.suite import Options, Outcome, parse_setting, run_suite
+from mpc.bench.spec import MicroWorkload, parse_setting
+from mpc.bench.suite import Options, Outcome, run_suite
 from mpc.bench.wan import WanSpec
-from mpc.bench.workloads import MicroWorkload, registry
+from mpc.bench.workloads import registry
 
 
 def repository_root() -> Path:
@@ -72,9 +73,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _list() -> None:
-    for w in registry().workloads:
+    catalog = registry()
+    for w in catalog.workloads:
         kind = "micro" if isinstance(w, MicroWorkload) else "protocol"
         print(f"{w.name:<20} {kind:<8} quick {list(w.sizes.quick)} full {list(w.sizes.full)}")
+        if not isinstance(w, MicroWorkload):
+            print(f"{'':<29} settings {', '.join(s.name for s in w.settings_of('full'))}")
+    for pending in catalog.pending:
+        print(f"{pending.name:<20} {'pending':<8} {pending.reason}")
     for peer in peers():
         print(f"peer {peer.name:<15} workloads: {', '.join(peer.runs)}")
 
@@ -100,7 +106,7 @@ def summary_rows(outcome: Outcome) -> list[list[str]]:
                 r["workload"],
                 str(who),
                 r.get("network", ""),
-                f"{r['size']:,}",
+                f"{r['size']:,}" if r.get("size") is not None else "–",
                 f"{seconds.get('median', 0):.3f}",
                 f"{run['median']:.3f}" if run else "–",
                 f"{sent / 1e6:.2f}" if sent is not None else "–",

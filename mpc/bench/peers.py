@@ -29,6 +29,7 @@ from mpc.bench.records import load_average, spread
 from mpc.bench.runner import last_measurement
 
 INSTALL_TIMEOUT = 1800.0
+SLOW = 30.0  # seconds: a peer run slower than this is not repeated
 
 
 class PeerUnavailableError(RuntimeError):
@@ -68,8 +69,13 @@ MPYC_SHAMIR = (
 CRYPTEN_TFP = (
     "semi-honest; party 0 deals the triples",
     "CrypTen: additive sharing over Z_2^64; the default TrustedFirstParty provider has party 0 "
-    "generate every triple from seeds it chooses, so party 0 with any other party learns every "
-    "input; plain TCP (gloo)",
+    "generate every triple (and comparison's binary triples) from seeds it chooses, so party 0 "
+    "with any other party learns every input; plain TCP (gloo)",
+)
+CRYPTEN_TFP_2 = (
+    "party 0 deals the triples: no security against party 0",
+    "CrypTen with 2 parties: party 0 is also the TrustedFirstParty dealer, so it alone can open "
+    "every masked value (a dealer model without a separate dealer)",
 )
 SPU_ABY3 = (
     "semi-honest, honest majority",
@@ -78,7 +84,8 @@ SPU_ABY3 = (
 SPU_SEMI2K = (
     "semi-honest; party 0 deals the triples",
     "SPU SEMI2K: additive sharing; its default beaver provider is trusted-first-party, so party 0 "
-    "generates every triple from seeds it chooses; brpc over TCP",
+    "generates every triple from seeds it chooses (with 2 parties: no security against party 0); "
+    "brpc over TCP",
 )
 SPU_CHEETAH = (
     "semi-honest, dishonest majority, no dealer",
@@ -86,14 +93,30 @@ SPU_CHEETAH = (
 )
 
 
+def _runs(*pairs: tuple[str, tuple[PeerRun, ...]]) -> dict[str, tuple[PeerRun, ...]]:
+    return dict(pairs)
+
+
 def peers() -> tuple[Peer, ...]:
-    """Every peer the harness knows, with its pinned installation and supported workloads."""
+    """Every peer the harness knows, with its pinned installation and supported workloads.
+
+    Each run names the setting of ours it is compared with: the same parties and the closest
+    threat model (a dealer-backed peer with our dealer, a dealer-free one with our `ot`).
+    """
+    mpyc = (PeerRun("shamir", 3, "shamir-3", *MPYC_SHAMIR),)
+    crypten_2 = PeerRun("tfp", 2, "additive-2-dealer", *CRYPTEN_TFP_2)
+    aby3 = PeerRun("aby3", 3, "shamir-3", *SPU_ABY3)
+    semi2k = PeerRun("semi2k", 2, "additive-2-dealer", *SPU_SEMI2K)
+    cheetah = PeerRun("cheetah", 2, "additive-2-ot", *SPU_CHEETAH)
+    products = (aby3, semi2k, cheetah)
     return (
         Peer(
             "mpyc",
             (("mpyc==0.11", "numpy", "gmpy2"),),
             "import mpyc, numpy",
-            {"secure_sum": (PeerRun("shamir", 3, "shamir-3", *MPYC_SHAMIR),)},
+            dict.fromkeys(
+                ("secure_sum", "mul", "matvec", "matmul", "compare", "inner_product"), mpyc
+            ),
         ),
         Peer(
             "crypten",
@@ -103,19 +126,39 @@ def peers() -> tuple[Peer, ...]:
                 ("omegaconf", "pyyaml", "onnx", "numpy"),
             ),
             "import torch; assert torch.version.cuda is None, 'a CUDA build of torch'",
-            {"secure_sum": (PeerRun("tfp", 3, "additive-3", *CRYPTEN_TFP),)},
+            _runs(
+                ("secure_sum", (PeerRun("tfp", 3, "additive-3", *CRYPTEN_TFP),)),
+                ("mul", (crypten_2, PeerRun("tfp", 3, "additive-3-dealer", *CRYPTEN_TFP))),
+                ("matmul", (crypten_2,)),
+                ("compare", (PeerRun("tfp", 2, "additive-2", *CRYPTEN_TFP_2),)),
+                ("inner_product", (crypten_2,)),
+            ),
         ),
         Peer(
             "spu",
             (("spu==0.9.5",),),
             "import spu.libspu",
-            {
-                "secure_sum": (
-                    PeerRun("aby3", 3, "shamir-3", *SPU_ABY3),
-                    PeerRun("semi2k", 2, "additive-2", *SPU_SEMI2K),
-                    PeerRun("cheetah", 2, "additive-2", *SPU_CHEETAH),
-                )
-            },
+            _runs(
+                (
+                    "secure_sum",
+                    (
+                        PeerRun("aby3", 3, "shamir-3", *SPU_ABY3),
+                        PeerRun("semi2k", 2, "additive-2", *SPU_SEMI2K),
+                        PeerRun("cheetah", 2, "additive-2", *SPU_CHEETAH),
+                    ),
+                ),
+                ("mul", products),
+                ("matmul", products),
+                (
+                    "compare",  # our comparisons need no preprocessing: additive-2 for both
+                    (
+                        aby3,
+                        PeerRun("semi2k", 2, "additive-2", *SPU_SEMI2K),
+                        PeerRun("cheetah", 2, "additive-2", *SPU_CHEETAH),
+                    ),
+                ),
+                ("inner_product", products),
+            ),
         ),
     )
 
@@ -228,13 +271,16 @@ def measure(
     seed: int,
     repeats: int,
     timeout: float,
-    ours: Callable[[], tuple[float, float]] | None = None,
+    ours: Callable[[], Mapping[str, float]] | None = None,
+    slow: float = SLOW,
+    operations: int | None = None,
 ) -> dict[str, Any]:
     """The peer's record for one workload × size × protocol (raises PeerUnavailableError).
 
-    With `ours` (one run of our comparable setting → its protocol and wall seconds), our runs
-    and the peer's alternate, so both see the same machine load and the ratio compares like
-    with like even on a shared machine.
+    With `ours` (one run of our comparable setting → its protocol `seconds`, `wall_seconds` and
+    optionally `online_seconds`), our runs and the peer's alternate, so both see the same
+    machine load and the ratio compares like with like even on a shared machine. A peer run
+    that takes over `slow` seconds is not repeated (its record says `repeats: 1`).
     """
     arguments = [
         "--workload",
@@ -250,9 +296,9 @@ def measure(
         "--bits",
         str(bits),
     ]
-    results = []
-    mine: list[tuple[float, float]] = []
-    for _ in range(repeats):
+    results: list[dict[str, Any]] = []
+    mine: list[Mapping[str, float]] = []
+    while len(results) < repeats:
         if ours is not None:
             mine.append(ours())
         result = run_driver(peer, root, python, arguments, timeout)
@@ -262,19 +308,10 @@ def measure(
                 f"{result.get('problem', 'no detail')}"
             )
         results.append(result)
+        if float(result["seconds"]) > slow:
+            break
     last = results[-1]
     theirs = statistics.median(float(r["seconds"]) for r in results)
-    paired = None
-    if mine:
-        seconds = statistics.median(m[0] for m in mine)
-        paired = {
-            "setting": run.ours,
-            "seconds": round(seconds, 6),
-            "wall_seconds": round(statistics.median(m[1] for m in mine), 6),
-            "all": [round(m[0], 6) for m in mine],
-            "ratio": round(seconds / theirs, 4) if theirs else None,
-            "paired": True,
-        }
     return {
         "kind": "peer",
         "peer": peer.name,
@@ -286,7 +323,7 @@ def measure(
         "network": "lan",
         "threat_model": run.threat_model,
         "threat_detail": run.threat_detail,
-        "repeats": repeats,
+        "repeats": len(results),
         "seconds": spread([float(r["seconds"]) for r in results]),
         "wall_seconds": spread([float(r["wall_seconds"]) for r in results]),
         "bytes_sent": last.get("bytes_sent"),
@@ -294,8 +331,29 @@ def measure(
         "load_average": load_average(),
         "correct": True,
         "compare_with": run.ours,
-        "ours": paired,
+        "operations": operations,
+        "ours": _paired(run.ours, mine, theirs),
     }
+
+
+def _paired(
+    setting: str, mine: Sequence[Mapping[str, float]], theirs: float
+) -> dict[str, Any] | None:
+    """Our alternating runs: medians of each figure, and ours / peer on protocol seconds."""
+    if not mine:
+        return None
+    seconds = statistics.median(m["seconds"] for m in mine)
+    paired: dict[str, Any] = {
+        "setting": setting,
+        "seconds": round(seconds, 6),
+        "wall_seconds": round(statistics.median(m["wall_seconds"] for m in mine), 6),
+        "all": [round(m["seconds"], 6) for m in mine],
+        "ratio": round(seconds / theirs, 4) if theirs else None,
+        "paired": True,
+    }
+    if all("online_seconds" in m for m in mine):
+        paired["online_seconds"] = round(statistics.median(m["online_seconds"] for m in mine), 6)
+    return paired
 
 
 def skipped(peer: str, reason: str, workload: str | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ def series(
     """workload → line label → [(size, seconds spread)], sorted by size."""
     lines: dict[str, dict[str, list[tuple[int, dict[str, float]]]]] = {}
     for r in records:
-        if r.get("skipped") or not r.get("seconds"):
+        if r.get("skipped") or not r.get("seconds") or r.get("size") is None:
             continue
         if r.get("kind") == "peer":
             label = f"{r['peer']} {r['protocol']}-{r['parties']} ({r['network']})"

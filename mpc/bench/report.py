@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mpc.bench.targets import TARGETS, evaluate
+
 HEADER = (
     "# Benchmark results\n\n"
     "Figures measured on this project's reference machine. Each section says the command that\n"
@@ -20,8 +22,12 @@ HEADER = (
 
 
 OURS_THREAT_MODEL = (
-    "`additive` is semi-honest against any n − 1 colluding parties with no dealer (sums need no "
-    "triples); `shamir` is semi-honest with an honest majority; every link is mutual TLS"
+    "`additive` is semi-honest against any n − 1 colluding parties when no dealer is involved: "
+    "sums and garbled-circuit comparisons need no preprocessing, `-ot` makes products' triples "
+    "between the two parties (Gilboa over IKNP OT, in the job's offline stage); `-dealer` takes "
+    "them from a separate trusted dealer process (secure while the dealer colludes with no "
+    "party); `shamir` is semi-honest with an honest majority and makes its own preprocessing; "
+    "every link is mutual TLS"
 )
 
 
@@ -91,13 +97,42 @@ def _network_line(info: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _rate(value: Any) -> str:
+    if not isinstance(value, int | float):
+        return "–"
+    for scale, suffix in ((1e6, "M"), (1e3, "K")):
+        if value >= scale:
+            return f"{value / scale:.2f}{suffix}"
+    return f"{value:.3g}"
+
+
+def _bytes(value: Any) -> str:
+    return f"{value:,.0f}" if isinstance(value, int | float) else "–"
+
+
+def _rounds(r: Mapping[str, Any]) -> str:
+    offline = r.get("offline_rounds")
+    return f"{offline} + {r.get('rounds')}" if offline else str(r.get("rounds", "–"))
+
+
 def protocol_table(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = [
+    """One row per setting × network × size; rates and bytes per operation when it has them."""
+    operation = str(next((r["operation"] for r in records if r.get("operation")), ""))
+    rated = bool(operation)
+    head = (
         "| setting | network | size | rounds | wall s (median, min–max) | run s | prepare s "
-        "| offline / online s | MB sent per party (wire) | predicted payload MB per party "
-        "| measured / predicted payload | peak RSS MB (max party) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+        "| offline / online s |"
+    )
+    if rated:
+        head += (
+            f" online span s | {operation}/s: wall · run · online "
+            f"| B per {operation.removesuffix('s')}, all parties: online payload · wire |"
+        )
+    head += (
+        " MB sent per party (wire) | predicted payload MB per party "
+        "| measured / predicted payload | peak RSS MB (max party) |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in records:
         phases = r.get("phases") or {}
         split = (
@@ -107,31 +142,59 @@ def protocol_table(records: Sequence[Mapping[str, Any]]) -> list[str]:
         )
         rss = max((v for v in (r.get("peak_rss_bytes") or {}).values()), default=None)
         ratio = r.get("predicted_payload_ratio")
-        lines.append(
-            f"| {r['setting']} | {r['network']} | {r['size']:,} | {r.get('rounds', '–')} "
+        line = (
+            f"| {r['setting']} | {r['network']} | {r['size']:,} | {_rounds(r)} "
             f"| {_spread(r.get('seconds'))} | {_median(r.get('run_seconds'))} "
-            f"| {_s(phases.get('prepare'))} | {split} | {_per_party_mb(r.get('bytes_sent'))} "
+            f"| {_s(phases.get('prepare'))} | {split} |"
+        )
+        if rated:
+            rates = r.get("rates") or {}
+            per = r.get("bytes_per_operation") or {}
+            line += (
+                f" {_median(r.get('online_span_seconds'))} "
+                f"| {' · '.join(_rate(rates.get(k)) for k in ('wall', 'run', 'online'))} "
+                f"| {' · '.join(_bytes(per.get(k)) for k in ('payload', 'wire'))} |"
+            )
+        line += (
+            f" {_per_party_mb(r.get('bytes_sent'))} "
             f"| {_per_party_mb((r.get('predicted') or {}).get('bytes_sent'))} "
             f"| {ratio if ratio is not None else '–'} | {_mb(rss)} |"
         )
+        lines.append(line)
     return lines
+
+
+def _ours(peer: Mapping[str, Any]) -> str:
+    ours = peer.get("ours")
+    if not ours:  # our setting skips this size (too costly), or no pairing was asked for
+        return f"– ({peer.get('compare_with', '–')}: not run at this size)"
+    return f"{_s(ours.get('seconds'))} ({ours.get('setting', '–')})"
 
 
 def peer_table(records: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "| workload | size | network | peer (protocol, parties) | threat model | peer s "
-        "| ours s (setting) | ours / peer | peer MB sent per party |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ours s (setting) | ours / peer | ours online s | operations/s: peer · ours "
+        "| peer MB sent per party |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         ours = r.get("ours") or {}
         ratio = ours.get("ratio")
+        operations = r.get("operations")
+        rates = "–"
+        if operations and ours.get("seconds"):
+            rates = (
+                f"{_rate(operations / r['seconds']['median'])} · "
+                f"{_rate(operations / ours['seconds'])}"
+            )
         lines.append(
             f"| {r['workload']} | {r['size']:,} | {r['network']} "
             f"| {r['peer']} ({r['protocol']}, {r['parties']}) | {r.get('threat_model', '')} "
             f"| {_spread(r.get('seconds'))} "
-            f"| {_s(ours.get('seconds'))} ({ours.get('setting', '–')}) "
+            f"| {_ours(r)} "
             f"| {f'{ratio:.2f}' if isinstance(ratio, int | float) else '–'} "
+            f"| {_s(ours.get('online_seconds'))} | {rates} "
             f"| {_per_party_mb(r.get('bytes_sent'))} |"
         )
     return lines
@@ -148,8 +211,9 @@ def micro_table(records: Sequence[Mapping[str, Any]]) -> list[str]:
     ]
     for r in records:
         extra = ", ".join(f"{k}={_value(v)}" for k, v in sorted((r.get("extra") or {}).items()))
+        size = f"{r['size']:,} {r.get('unit', '')}".strip() if r.get("size") else "–"
         lines.append(
-            f"| {r['workload']} | {r.get('measurement', '')} | {r['size']:,} "
+            f"| {r['workload']} | {r.get('measurement', '')} | {size} "
             f"| {_spread(r.get('seconds'))} | {extra} |"
         )
     return lines
@@ -192,6 +256,14 @@ def section(
         "  run = the protocol itself, mesh connection excluded (slowest party); "
         "prepare = CSV read and validation (slowest party);",
         "  wire bytes include TLS and framing; the predicted payload is `Plan.cost()`.",
+        "  offline / online = each phase of the slowest party: offline is the job's "
+        "preprocessing (OT triples, the dealer's material, Shamir's resharing pads), online "
+        "starts when a party's offline work is over; online span = from the last party "
+        "entering online to the last one done (leaves out waiting for a slower peer's offline "
+        "work). Rates are operations per second of wall, run and online span; bytes per operation "
+        "are the online stage's payload and every wire byte (offline stage, TLS, framing "
+        "included) of all parties; the dealer's own traffic to the parties is in neither (job "
+        "stats do not report it yet).",
     ]
     protocol = [r for r in records if r.get("kind") == "protocol"]
     for workload in dict.fromkeys(r["workload"] for r in protocol):
@@ -204,16 +276,21 @@ def section(
             "### Peers side by side",
             "",
             "Peer seconds are the peer's own protocol time (inputs secret-shared → outputs "
-            "revealed, connection setup excluded); ours are our `run` seconds on the setting "
-            "named, measured in runs alternating with the peer's (same load), medians of each. "
-            "Each peer checks its answer against the plaintext; bytes are TCP payload bytes per "
-            "party process (TCP_INFO), ours wire bytes including TLS.",
+            "revealed, connection setup excluded; the peers make their triples inside it); ours "
+            "are our `run` seconds (offline and online) on the setting named, measured in runs "
+            "alternating with the peer's (same load), medians of each; `ours online s` is our "
+            "online span alone. A peer run over 30 s is not repeated. Each peer checks its "
+            "answer against the plaintext; bytes are TCP payload bytes per party process "
+            "(TCP_INFO), ours wire bytes including TLS.",
             "",
         ]
         lines += peer_table(peers)
         details = dict.fromkeys(r["threat_detail"] for r in peers if r.get("threat_detail"))
         lines += ["", "Threat models:", *(f"- {d}" for d in details)]
         lines.append(f"- ours: {OURS_THREAT_MODEL}")
+    checked = evaluate(records, TARGETS)
+    if any(not line.startswith("- not measured") for line in checked):
+        lines += ["", "### Targets", "", *checked]
     micro = [r for r in records if r.get("kind") == "micro"]
     if micro:
         lines += ["", "### Micro-benchmarks (single process)", "", *micro_table(micro)]

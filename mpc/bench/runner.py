@@ -22,7 +22,7 @@ from typing import Any
 import trio
 
 from mpc.bench.records import PROTOCOL_FIELDS, load_average, spread
-from mpc.bench.workloads import MicroWorkload, Prepared, Setting, Workload, WrongAnswerError
+from mpc.bench.spec import MicroWorkload, Prepared, Setting, Workload, WrongAnswerError
 from mpc.client import JobOutcome
 from mpc.config import Timeouts
 from mpc.local import run_local
@@ -77,6 +77,7 @@ async def _run_job(
             timeouts=Timeouts(connect=30.0, round=min(limit, 600.0), job=limit, idle=120.0),
             hosts=hosts,
             command_prefix=prefixes,
+            preprocessing=setting.preprocessing,
         )
 
 
@@ -142,6 +143,8 @@ def protocol_record(
         for party, value in outcome.stats.get("peak_rss_bytes", {}).items():
             if isinstance(value, int):
                 rss[party] = max(rss.get(party, 0), value)
+    operations = workload.operations(size) if workload.operations else None
+    online_span = _online_spans(outcomes)
     record = {
         "kind": "protocol",
         "workload": workload.name,
@@ -159,7 +162,12 @@ def protocol_record(
         "run_seconds": spread(phases["run"]) if "run" in phases else None,
         "offline_seconds": spread(phases["offline"]) if "offline" in phases else None,
         "online_seconds": spread(phases["online"]) if "online" in phases else None,
+        "online_span_seconds": spread(online_span) if online_span else None,
+        "preprocessing": stats.get("preprocessing"),
+        "domain": stats.get("domain"),
         "rounds": stats.get("rounds"),
+        "offline_rounds": stats.get("offline_rounds"),
+        "offline_bytes_sent": stats.get("offline_bytes_sent"),
         "bytes_sent": stats.get("bytes_sent"),
         "bytes_received": stats.get("bytes_received"),
         "payload_bytes_sent": payload,
@@ -171,13 +179,55 @@ def protocol_record(
         "load_average": load_average(),
         "correct": True,
         "fingerprint": stats.get("fingerprint"),
+        "operations": operations,
+        "operation": workload.operation or None,
     }
+    record["rates"], record["bytes_per_operation"] = _rates(record, operations)
     missing = [f for f in PROTOCOL_FIELDS if f not in record and f not in _CONTEXT_FIELDS]
     assert not missing, missing
     return record
 
 
 _CONTEXT_FIELDS = ("format", "machine", "revision", "timestamp")
+
+
+def _online_spans(outcomes: Sequence[JobOutcome]) -> list[float]:
+    """Per run: from the last party entering its online phase to the last party done.
+
+    A party's own `online` phase starts when its offline work is over, so with uneven offline
+    work (a dealer's seeds for one party, corrections for the other) it includes waiting for the
+    slower peer's offline work; the span, max(run) − max(offline) over parties (their `run`
+    clocks start together, at the mesh connection), leaves that wait out.
+    """
+    spans = []
+    for outcome in outcomes:
+        seconds = [s for s in outcome.stats.get("party_seconds", {}).values() if s]
+        if seconds and all("offline" in s and "run" in s for s in seconds):
+            spans.append(max(s["run"] for s in seconds) - max(s["offline"] for s in seconds))
+    return spans
+
+
+def _rates(
+    record: dict[str, Any], operations: int | None
+) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """Operations per second (wall, run, online span) and bytes per operation (all parties)."""
+    if not operations:
+        return None, None
+    rates = {}
+    for name, key in (
+        ("wall", "seconds"),
+        ("run", "run_seconds"),
+        ("online", "online_span_seconds"),
+    ):
+        seconds = (record.get(key) or {}).get("median")
+        if seconds:
+            rates[name] = round(operations / seconds, 1)
+    per_operation = {}  # payload: the online stage's; wire: everything (offline, TLS, framing)
+    for name, key in (("wire", "bytes_sent"), ("payload", "payload_bytes_sent")):
+        values = [v for v in (record.get(key) or {}).values() if isinstance(v, int)]
+        if values:
+            per_operation[name] = round(sum(values) / operations, 2)
+    return rates, per_operation
 
 
 def run_micro(
@@ -225,13 +275,15 @@ def run_micro(
             if key not in ("seconds", "correct", *workload.key)
             and isinstance(value, int | float | str)
         }
+        own_size, unit = _micro_size(workload, last, size)
         records.append(
             {
                 "kind": "micro",
                 "workload": workload.name,
                 "measurement": name,
-                "size": size,
-                "unit": workload.unit,
+                "size": own_size,
+                "unit": unit,
+                "size_argument": size,
                 "setting": "single-process",
                 "parties": 1,
                 "network": "none",
@@ -243,6 +295,15 @@ def run_micro(
             }
         )
     return records
+
+
+def _micro_size(workload: MicroWorkload, line: dict[str, Any], size: int) -> tuple[int | None, str]:
+    """A measurement's own size and unit: its first `sized_by` field, else the size argument
+    (None when the workload names fields and the line has none of them, e.g. a set-up)."""
+    for key, unit in workload.sized_by:
+        if isinstance(line.get(key), int):
+            return int(line[key]), unit
+    return (None, "") if workload.sized_by else (size, workload.unit)
 
 
 def measurements(stdout: str, source: str, key: tuple[str, ...]) -> dict[str, dict[str, Any]]:

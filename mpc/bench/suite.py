@@ -24,17 +24,16 @@ from mpc.bench.plots import plot_all
 from mpc.bench.progress import Progress
 from mpc.bench.report import marker, section, write_section
 from mpc.bench.runner import LAN, Network, run_micro, run_protocol
+from mpc.bench.spec import AnyWorkload, MicroWorkload, Setting, Workload, parse_setting
 from mpc.bench.wan import WanError, WanSpec, unavailable, wan_network
-from mpc.bench.workloads import (
-    AnyWorkload,
-    MicroWorkload,
-    Registry,
-    Setting,
-    Workload,
-    bits_for,
-    registry,
-)
+from mpc.bench.workloads import Registry, registry
 from mpc.errors import MpcError
+from mpc.suite import DEALER
+
+_DEALER_ON_WAN = (
+    "mpc.local starts the dealer process on 127.0.0.1 in the root namespace, which the parties "
+    "in their emulated-WAN namespaces cannot reach"
+)
 
 
 @dataclass(frozen=True)
@@ -67,18 +66,6 @@ class Outcome:
     plots: list[Path] = field(default_factory=list)
 
 
-def parse_setting(name: str) -> Setting:
-    """`additive-3` or `shamir-5-t2` (a `Setting.name`) back into a Setting."""
-    protocol, _, rest = name.partition("-")
-    parties, _, threshold = rest.partition("-t")
-    try:
-        return Setting(protocol, int(parties), int(threshold) if threshold else None)
-    except ValueError:
-        raise ValueError(
-            f"a setting is PROTOCOL-PARTIES[-tT], e.g. shamir-3; got {name!r}"
-        ) from None
-
-
 def _settings(workload: Workload, options: Options) -> list[Setting]:
     """The suite's settings, plus those the selected peers compare with."""
     if options.settings:
@@ -93,8 +80,14 @@ def _settings(workload: Workload, options: Options) -> list[Setting]:
     return settings
 
 
-def _sizes(workload: AnyWorkload, options: Options) -> tuple[int, ...]:
-    return options.sizes or workload.sizes.of(options.suite)
+def _sizes(
+    workload: AnyWorkload, options: Options, setting: Setting | None = None
+) -> tuple[int, ...]:
+    if options.sizes:
+        return options.sizes
+    if isinstance(workload, Workload):
+        return workload.sizes_of(options.suite, setting)
+    return workload.sizes.of(options.suite)
 
 
 @contextlib.contextmanager
@@ -143,47 +136,60 @@ def _run_workloads(
                         outcome.failures.append(f"{workload.name} {size:,}: {error}")
             continue
         settings = _settings(workload, options)
-        sizes = _sizes(workload, options)
+        if network.hosts is not None:  # namespaces: no dealer there yet (see _DEALER_ON_WAN)
+            for setting in [s for s in settings if s.preprocessing == DEALER]:
+                note = f"{network.name}: {setting.name} skipped: {_DEALER_ON_WAN}"
+                if note not in outcome.notes:
+                    outcome.notes.append(note)
+                    progress.note(note)
+                settings.remove(setting)
+        runs = [(s, size) for s in settings for size in _sizes(workload, options, s)]
         title = f"{workload.name} ({network.name})"
-        with progress.task(title, len(settings) * len(sizes) * options.repeats) as tick:
-            for setting in settings:
-                for size in sizes:
-                    try:
-                        prepared = workload.prepare(size, setting, data, options.seed)
-                        outcome.records.append(
-                            run_protocol(
-                                root,
-                                workload,
-                                setting,
-                                size,
-                                network,
-                                prepared=prepared,
-                                repeats=options.repeats,
-                                limit=options.limit,
-                                tick=tick,
-                            )
+        with progress.task(title, len(runs) * options.repeats) as tick:
+            for setting, size in runs:
+                try:
+                    prepared = workload.prepare(size, setting, data, options.seed)
+                    outcome.records.append(
+                        run_protocol(
+                            root,
+                            workload,
+                            setting,
+                            size,
+                            network,
+                            prepared=prepared,
+                            repeats=options.repeats,
+                            limit=options.limit,
+                            tick=tick,
                         )
-                    except (AssertionError, MpcError, RuntimeError, OSError, TimeoutError) as e:
-                        what = f"{workload.name} {setting.name} {size:,} {network.name}"
-                        outcome.failures.append(f"{what}: {type(e).__name__}: {e}")
-                        progress.note(f"FAILED {what}: {e}")
+                    )
+                except (AssertionError, MpcError, RuntimeError, OSError, TimeoutError) as e:
+                    what = f"{workload.name} {setting.name} {size:,} {network.name}"
+                    outcome.failures.append(f"{what}: {type(e).__name__}: {e}")
+                    progress.note(f"FAILED {what}: {e}")
 
 
 def _ours_once(
     root: Path, workload: AnyWorkload, setting: Setting, size: int, options: Options
-) -> Callable[[], tuple[float, float]] | None:
-    """One checked run of our setting on loopback → (protocol seconds, wall seconds)."""
+) -> Callable[[], dict[str, float]] | None:
+    """One checked run of our setting on loopback → its protocol (`run`), wall and online
+    seconds (the online span where the parties report one)."""
     if not isinstance(workload, Workload):
         return None
     data = options.data or root / "benchmarks" / "data"
 
-    def once() -> tuple[float, float]:
+    def once() -> dict[str, float]:
         prepared = workload.prepare(size, setting, data, options.seed)
         record = run_protocol(
             root, workload, setting, size, LAN, prepared=prepared, repeats=1, limit=options.limit
         )
-        wall = float(record["seconds"]["median"])
-        return float((record["run_seconds"] or record["seconds"])["median"]), wall
+        figures = {
+            "seconds": float((record["run_seconds"] or record["seconds"])["median"]),
+            "wall_seconds": float(record["seconds"]["median"]),
+        }
+        online = record.get("online_span_seconds") or record.get("online_seconds")
+        if online:
+            figures["online_seconds"] = float(online["median"])
+        return figures
 
     return once
 
@@ -213,7 +219,17 @@ def _run_peers(
         ]
         with progress.task(f"peer {name}", len(jobs)) as tick:
             for workload, run, size in jobs:
-                ours = _ours_once(root, by_name[workload], parse_setting(run.ours), size, options)
+                ours_workload, setting = by_name[workload], parse_setting(run.ours)
+                ours = (  # not where our setting is too costly to run (its own sizes)
+                    _ours_once(root, ours_workload, setting, size, options)
+                    if size in _sizes(ours_workload, options, setting)
+                    else None
+                )
+                bits, operations = 0, None
+                if isinstance(ours_workload, Workload):
+                    bits = ours_workload.bits_for_peers(size, run.parties)
+                    if ours_workload.operations is not None:
+                        operations = ours_workload.operations(size)
                 try:
                     record = peer_module.measure(
                         peer,
@@ -222,11 +238,12 @@ def _run_peers(
                         workload,
                         run,
                         size,
-                        bits=bits_for(size, run.parties),
+                        bits=bits,
                         seed=options.seed,
                         repeats=options.peer_repeats,
                         timeout=options.limit,
                         ours=ours,
+                        operations=operations,
                     )
                 except peer_module.PeerUnavailableError as error:
                     outcome.records.append(peer_module.skipped(name, str(error), workload))
@@ -247,7 +264,10 @@ def run_suite(
 ) -> Outcome:
     """Run the suite (the workloads of `catalog`, default `registry()`); see the module doc."""
     outcome = Outcome()
-    selected = (catalog or registry()).select(list(options.workloads) or None)
+    catalog = catalog or registry()
+    selected = catalog.select(list(options.workloads) or None)
+    if not options.workloads:
+        outcome.notes += [f"{p.name}: {p.reason}" for p in catalog.pending]
     context = rec.context(root, options.command)
     most = max(
         (

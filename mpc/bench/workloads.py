@@ -1,210 +1,71 @@
 """Every benchmark workload, registered in one place (`registry()`).
 
-A `Workload` runs a circuit between real party processes: its sizes (quick and full suites), the
-suites it runs on (`Setting`), how its inputs are made (`prepare`: CSV files per party plus the
-plaintext answers) and how the outputs are checked against them (`check`; a benchmark of wrong
-answers is worthless, so nothing is recorded before the check passes). A `MicroWorkload` is a
-single-process script (e.g. a garbling or OT micro-benchmark) that prints JSON lines.
-
-Adding a workload is a few lines here, for example once `circuits/inner_product.py` exists:
+What a workload is lives in `mpc.bench.spec`; how its inputs and answers are made in
+`mpc.bench.inputs`. Adding a workload is a few lines here, for example:
 
     Workload(
-        "inner_product", "circuits/inner_product.py", Sizes((10**3, 10**4), (10**3, 10**5)),
-        THREE_PARTIES, columns_prepare("inner_product", columns=1, bits=20, answers=inner),
+        "mul", "benchmarks/circuits/mul.py", Sizes((10**4, 10**5), (10**4, 10**6)),
+        (SHAMIR_3, Setting("additive", 2, preprocessing="dealer")), mul_prepare,
+        operations=linear, operation="multiplications",
     )
+
+Circuits used only by benchmarks live in `benchmarks/circuits/`. A workload that cannot run yet
+is registered as `Pending` with the reason, and reported as not run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from mpc.bench.inputs import (
+    AES_CIRCUIT,
+    aes_prepare,
+    compare_prepare,
+    hex_check,
+    inner_product_prepare,
+    matmul_prepare,
+    matvec_prepare,
+    mul_prepare,
+    secure_sum_prepare,
+)
+from mpc.bench.spec import (
+    AnyWorkload,
+    MicroWorkload,
+    Pending,
+    Setting,
+    Sizes,
+    Workload,
+    close_check,
+    linear,
+)
 
-from mpc.bench.data import cached, signed_column, write_csv
+ROOT = Path(__file__).resolve().parents[2]
+BRISTOL_CIRCUIT = "circuits/bristol.py"  # the Bristol Fashion runner (garbled circuits)
 
-
-class WrongAnswerError(AssertionError):
-    """A workload's outputs differ from the plaintext answer: nothing is recorded."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A suite and a number of parties to run a workload on."""
-
-    protocol: str
-    parties: int
-    threshold: int | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.protocol}-{self.parties}" + (
-            f"-t{self.threshold}" if self.threshold is not None else ""
-        )
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """Problem sizes (rows, elements, matrix side, …) of the quick and the full suite."""
-
-    quick: tuple[int, ...]
-    full: tuple[int, ...]
-
-    def of(self, suite: str) -> tuple[int, ...]:
-        if suite not in ("quick", "full"):
-            raise ValueError(f"suite is quick or full, got {suite!r}")
-        return self.quick if suite == "quick" else self.full
+SHAMIR_3 = Setting("shamir", 3)
+ADDITIVE_2 = Setting("additive", 2)  # no provider named: what needs none (sums, comparisons)
+ADDITIVE_3 = Setting("additive", 3)
+ADDITIVE_2_OT = Setting("additive", 2, preprocessing="ot")  # dealer-free: Gilboa over IKNP
+ADDITIVE_2_DEALER = Setting("additive", 2, preprocessing="dealer")
+ADDITIVE_3_DEALER = Setting("additive", 3, preprocessing="dealer")
+THREE_PARTIES = (ADDITIVE_3, SHAMIR_3)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """One workload's inputs at one size: CSVs per party, circuit params, plaintext answers."""
-
-    inputs: dict[int, dict[str, Path]]
-    params: dict[str, Any]
-    expected: dict[str, np.ndarray]
+def squared(size: int) -> int:
+    return size * size
 
 
-Prepare = Callable[[int, Setting, Path, int], Prepared]  # size, setting, data dir, seed
-Check = Callable[[Mapping[str, np.ndarray], Prepared], list[str]]  # → problems (empty: right)
-
-
-def exact_check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[str]:
-    """Every expected output is present and equal to the plaintext answer, element for element."""
-    problems = []
-    for name, want in prepared.expected.items():
-        got = outputs.get(name)
-        if got is None:
-            problems.append(f"output {name!r} is missing")
-        elif np.shape(got) != np.shape(want):
-            problems.append(f"output {name!r} has shape {np.shape(got)}, expected {want.shape}")
-        elif not np.array_equal(got, want):
-            wrong = int(np.sum(np.asarray(got) != want))
-            problems.append(
-                f"output {name!r} differs from the plaintext answer in {wrong} of "
-                f"{max(want.size, 1)} elements"
-            )
-    return problems
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A circuit run between real party processes over TLS, as `mpc local` runs it."""
-
-    name: str
-    circuit: str  # path relative to the repository root
-    sizes: Sizes
-    settings: tuple[Setting, ...]
-    prepare: Prepare
-    check: Check = exact_check
-    full_settings: tuple[Setting, ...] = ()  # extra settings of the full suite
-    unit: str = "rows"
-    description: str = ""
-
-    def settings_of(self, suite: str) -> tuple[Setting, ...]:
-        return self.settings + (self.full_settings if suite == "full" else ())
-
-    def verify(self, outputs: Mapping[str, np.ndarray], prepared: Prepared) -> None:
-        problems = self.check(outputs, prepared)
-        if problems:
-            raise WrongAnswerError(f"{self.name}: " + "; ".join(problems))
-
-
-@dataclass(frozen=True)
-class MicroWorkload:
-    """A single-process micro-benchmark: `python SCRIPT SIZE_ARG N ARGS...` printing JSON lines.
-
-    Every line with a `seconds` field is a measurement, named by the values of its `key` fields
-    (e.g. `("bench", "role")` → `iknp_random/sender`; without `key` the last such line is the
-    one measurement). `"correct": false` on any line fails the run like a wrong answer. Other
-    numeric fields of each line are kept in its record.
-    """
-
-    name: str
-    script: str  # path relative to the repository root
-    sizes: Sizes
-    args: tuple[str, ...] = ()
-    size_arg: str = "--size"
-    key: tuple[str, ...] = ()
-    unit: str = "elements"
-    description: str = ""
-
-
-AnyWorkload = Workload | MicroWorkload
-
-
-def close_check(tolerance: float) -> Check:
-    """Outputs equal to the plaintext answer within `tolerance` (fixed-point results)."""
-
-    def check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[str]:
-        problems = []
-        for name, want in prepared.expected.items():
-            got = outputs.get(name)
-            if got is None:
-                problems.append(f"output {name!r} is missing")
-            elif np.shape(got) != np.shape(want):
-                problems.append(f"output {name!r} has shape {np.shape(got)}, expected {want.shape}")
-            else:
-                error = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - want), initial=0))
-                if not error <= tolerance:
-                    problems.append(f"output {name!r} is off by {error:.3g} (> {tolerance:.3g})")
-        return problems
-
-    return check
-
-
-def bits_for(rows: int, parties: int, limit: int = 36) -> int:
-    """Input bits such that the sum of every value of every party stays exact in both suites."""
-    return max(1, min(limit, 59 - (rows * parties).bit_length()))
-
-
-def secure_sum_prepare(size: int, setting: Setting, directory: Path, seed: int) -> Prepared:
-    bits = bits_for(size, setting.parties)
-
-    def build(folder: Path) -> dict[str, Any]:
-        columns = [signed_column(seed, bits, size, "secure_sum", p) for p in range(setting.parties)]
-        for party, column in enumerate(columns):
-            write_csv(folder / f"party-{party}-values.csv", {"value": column})
-        elementwise = np.sum(columns, axis=0, dtype=np.int64)
-        return {"sum": elementwise, "total": int(elementwise.sum(dtype=np.int64))}
-
-    folder, answers = cached(directory, ("secure_sum", setting.parties, size, bits, seed), build)
-    return Prepared(
-        inputs={p: {"values": folder / f"party-{p}-values.csv"} for p in range(setting.parties)},
-        params={"bits": bits},
-        expected=answers,
-    )
-
-
-def inner_product_prepare(size: int, setting: Setting, directory: Path, seed: int) -> Prepared:
-    """x at party 0, y at party 1: multiples of 2^-10 below 2^7, exact in CSV and fixed point."""
-    bits = 7
-
-    def build(folder: Path) -> dict[str, Any]:
-        x, y = (signed_column(seed, bits + 10, size, "inner_product", p) for p in (0, 1))
-        write_csv(folder / "party-0-x.csv", {"x": x / 1024.0})
-        write_csv(folder / "party-1-y.csv", {"y": y / 1024.0})
-        exact = int(np.dot(x.astype(object), y.astype(object)))
-        return {"dot": exact / 2**20}
-
-    folder, answers = cached(directory, ("inner_product", size, bits, seed), build)
-    return Prepared(
-        inputs={0: {"x": folder / "party-0-x.csv"}, 1: {"y": folder / "party-1-y.csv"}},
-        params={"bits": bits + 1},
-        expected=answers,
-    )
-
-
-THREE_PARTIES = (Setting("additive", 3), Setting("shamir", 3))
+def cubed(size: int) -> int:
+    return size**3
 
 
 @dataclass(frozen=True)
 class Registry:
-    """The registered workloads, by name, in the order they run."""
+    """The registered workloads, by name, in the order they run, and those still pending."""
 
     workloads: tuple[AnyWorkload, ...] = field(default_factory=tuple)
+    pending: tuple[Pending, ...] = ()
 
     def names(self) -> list[str]:
         return [w.name for w in self.workloads]
@@ -219,37 +80,136 @@ class Registry:
         return self.workloads if not names else tuple(self.get(n) for n in names)
 
 
-def registry() -> Registry:
-    """Every workload of the benchmark suite (add new ones here)."""
-    return Registry(
-        (
-            Workload(
-                "secure_sum",
-                "circuits/secure_sum.py",
-                Sizes(quick=(10**4, 10**5, 10**6), full=(10**3, 10**4, 10**5, 10**6, 10**7)),
-                THREE_PARTIES,
-                secure_sum_prepare,
-                full_settings=(Setting("additive", 2), Setting("shamir", 5)),
-                description="element-wise sum of one column per party and its total",
-            ),
-            Workload(
-                "inner_product",
-                "circuits/inner_product.py",
-                Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6)),
-                (Setting("shamir", 3),),  # additive needs a dealer process, which mpc local lacks
-                inner_product_prepare,
-                check=close_check(2**-22),  # one probabilistic truncation: off by < 2^-24
-                description="dot product of party 0's and party 1's fixed-point columns",
-            ),
-            MicroWorkload(
-                "micro_gc",
-                "benchmarks/micro_gc.py",
-                Sizes(quick=(10_000,), full=(10_000, 100_000)),
-                args=("--repeats", "1", "--ots", "65536", "--aes-blocks", "100"),
-                size_arg="--instances",
-                key=("bench", "role"),
-                unit="comparators",
-                description="garbling/evaluating 32-bit comparators, IKNP OTs, base OTs",
-            ),
+def aes_workload(root: Path = ROOT) -> Workload | Pending:
+    """Garbled AES-128 on blocks (key at party 0, plaintexts at party 1), once the Bristol
+    Fashion runner exists; until then `Pending` with the reason."""
+    if not (root / BRISTOL_CIRCUIT).is_file():
+        return Pending(
+            "garbled_aes128", f"pending: {BRISTOL_CIRCUIT} (the lead's) does not exist yet"
         )
+    if not AES_CIRCUIT.is_file():
+        return Pending("garbled_aes128", f"{AES_CIRCUIT} not found (../shared/peer-tests)")
+    return Workload(
+        "garbled_aes128",
+        BRISTOL_CIRCUIT,
+        Sizes(quick=(10**2, 10**3), full=(10**2, 10**3, 10**4)),
+        (ADDITIVE_2,),
+        aes_prepare,
+        check=hex_check,
+        unit="blocks",
+        operations=linear,
+        operation="AES blocks",
+        description="AES-128 (Bristol Fashion aes_128.txt) garbled: key at party 0, blocks at 1",
     )
+
+
+def registry(root: Path = ROOT) -> Registry:
+    """Every workload of the benchmark suite (add new ones here)."""
+    aes = aes_workload(root)
+    workloads: list[AnyWorkload] = [
+        Workload(
+            "secure_sum",
+            "circuits/secure_sum.py",
+            Sizes(quick=(10**4, 10**5, 10**6), full=(10**3, 10**4, 10**5, 10**6, 10**7)),
+            THREE_PARTIES,
+            secure_sum_prepare,
+            full_settings=(ADDITIVE_2, Setting("shamir", 5)),
+            description="element-wise sum of one column per party and its total",
+        ),
+        Workload(
+            "mul",
+            "benchmarks/circuits/mul.py",
+            Sizes(quick=(10**4, 10**5, 10**6), full=(10**4, 10**5, 10**6)),
+            (SHAMIR_3, ADDITIVE_3_DEALER, ADDITIVE_2_DEALER, ADDITIVE_2_OT),
+            mul_prepare,
+            unit="elements",
+            setting_sizes={  # OT triples: ~2.6 KB and 40 µs each, 8 GB of RSS per party at 10^6
+                ADDITIVE_2_OT.name: Sizes(quick=(10**4, 10**5), full=(10**4, 10**5, 10**6))
+            },
+            operations=linear,
+            operation="multiplications",
+            peer_bits=20,
+            description="x·y elementwise (20-bit x at party 0, y at party 1), products revealed",
+        ),
+        Workload(
+            "matvec",
+            "benchmarks/circuits/matvec.py",
+            Sizes(quick=(100, 300, 1000), full=(100, 300, 1000)),
+            (SHAMIR_3, ADDITIVE_2_DEALER, ADDITIVE_2_OT),
+            matvec_prepare,
+            unit="n (n×n matrix · n vector)",
+            operations=squared,
+            operation="multiply-adds",
+            peer_bits=16,
+            description="A @ v: A (n×n) at party 0, v (n) at party 1, 16-bit integers",
+        ),
+        Workload(
+            "matmul",
+            "benchmarks/circuits/matmul.py",
+            Sizes(quick=(64, 128, 256), full=(64, 128, 256, 512)),
+            (SHAMIR_3, ADDITIVE_2_DEALER, ADDITIVE_2_OT),
+            matmul_prepare,
+            setting_sizes={  # OT matrix triples: ~280 B per product, n³ (4.7 GB at 256)
+                ADDITIVE_2_OT.name: Sizes(quick=(64,), full=(64, 128))
+            },
+            unit="n (n×n · n×n)",
+            operations=cubed,
+            operation="multiply-adds",
+            peer_bits=16,
+            description="A @ B: A at party 0, B at party 1 (n×n each), 16-bit integers",
+        ),
+        Workload(
+            "compare",
+            "circuits/millionaires.py",
+            Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6)),
+            (ADDITIVE_2, SHAMIR_3),  # additive-2 needs no preprocessing at all: dealer-free
+            compare_prepare,
+            operations=linear,
+            operation="comparisons",
+            peer_bits=31,
+            description="[a_i > b_i] of two parties' 32-bit integers (garbled circuit)",
+        ),
+        Workload(
+            "inner_product",
+            "circuits/inner_product.py",
+            Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6)),
+            (SHAMIR_3, ADDITIVE_2_OT, ADDITIVE_2_DEALER),
+            inner_product_prepare,
+            check=close_check(2**-22),  # one probabilistic truncation: off by < 2^-24
+            setting_sizes={  # one OT matrix triple of the vectors: ~2.6 KB per element
+                ADDITIVE_2_OT.name: Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5))
+            },
+            operations=linear,
+            operation="multiply-adds",
+            peer_bits=7,
+            description="dot product of party 0's and party 1's fixed-point columns",
+        ),
+        MicroWorkload(
+            "micro_gc",
+            "benchmarks/micro_gc.py",
+            Sizes(quick=(10_000,), full=(10_000, 100_000)),
+            args=("--repeats", "1", "--ots", "65536", "--aes-blocks", "100"),
+            size_arg="--instances",
+            key=("bench", "role"),
+            unit="comparators",
+            sized_by=(("instances", "comparators"), ("ots", "OTs"), ("blocks", "AES blocks")),
+            description="garbling/evaluating 32-bit comparators, IKNP OTs, base OTs, garbled AES",
+        ),
+        MicroWorkload(
+            "micro_ot_triples",
+            "benchmarks/micro_ot_triples.py",
+            Sizes(quick=(10_000, 100_000), full=(10_000, 100_000, 300_000)),
+            args=("--truncations", "10000", "--repeats", "1"),
+            size_arg="--triples",
+            key=("bench",),
+            unit="triples",
+            sized_by=(("count", "items"),),
+            description="dealer-free 2-party triples (Gilboa over IKNP), both parties in a process",
+        ),
+    ]
+    pending: tuple[Pending, ...] = ()
+    if isinstance(aes, Workload):
+        workloads.insert(6, aes)
+    else:
+        pending = (aes,)
+    return Registry(tuple(workloads), pending)

@@ -1,13 +1,18 @@
 """CrypTen's side of the benchmarks, in its real multi-process mode (torch.distributed, gloo).
 
-    .venv/bin/python driver.py --workload secure_sum --size N --parties 3 --protocol tfp
+    .venv/bin/python driver.py --workload W --size N --parties 2|3 --protocol tfp
+
+W is secure_sum, mul (x·y elementwise), compare (x > y), inner_product (fixed point), matvec
+or matmul; inputs come from parties 0 and 1 (every party for secure_sum).
 
 Starts one process per party (`driver.py ... --party I`, with RANK, WORLD_SIZE and a TCP
 rendezvous on loopback), each running `crypten.init()` with the default configuration (the
-TrustedFirstParty provider: party 0 generates every triple from seeds it chooses). Integers are
-encoded with precision 0, so arithmetic is exact in Z_2^64 like our additive suite. Prints one
-JSON line: protocol seconds (slowest party; inputs → revealed outputs), TCP bytes sent per party,
-CrypTen's own count of communicated bytes, and whether every party's answer matched.
+TrustedFirstParty provider: party 0 generates every triple from seeds it chooses; with two
+parties that is no security against party 0). Integers are encoded with precision 0, so
+arithmetic is exact in Z_2^64 like our additive suite; the inner product uses CrypTen's default
+fixed point (16 fractional bits), decoded here from the revealed ring elements (see `decode`).
+Prints one JSON line: protocol seconds (slowest party; inputs → revealed outputs), TCP bytes
+sent per party, and whether every party's answer matched the plaintext.
 
 CrypTen 0.4.1 imports `torch.onnx.symbolic_registry`, which torch 2.x no longer has; only its
 ONNX importer uses it, so a stand-in module is installed before `import crypten`.
@@ -28,7 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from common import arguments, column, fail, plaintext_sum, report, tcp_bytes
+from common import (
+    arguments,
+    expected,
+    fail,
+    owners,
+    problem,
+    report,
+    shape,
+    tcp_bytes,
+    values,
+)
 
 TIMEOUT = 1800
 
@@ -42,7 +57,15 @@ def import_crypten():  # type: ignore[no-untyped-def]
     return crypten
 
 
-def secure_sum(args) -> dict:  # type: ignore[no-untyped-def]
+def decode(ring, scale: int):  # type: ignore[no-untyped-def]
+    """A revealed ring element as a number: CrypTen 0.4.1's own decoder (`get_plain_text`) is
+    off by one for some negative fixed-point values under torch 2.x, so divide here."""
+    values = ring.numpy()
+    return values if scale == 1 else values / float(scale)
+
+
+def run(args) -> dict:  # type: ignore[no-untyped-def]
+    """Inputs secret-shared by their owners → the workload → outputs revealed to every party."""
     import torch
 
     crypten = import_crypten()
@@ -51,38 +74,51 @@ def secure_sum(args) -> dict:  # type: ignore[no-untyped-def]
 
     rank = comm.get().get_rank()
     comm.get().barrier()
-    size, parties, bits = args.size, args.parties, args.bits
-    mine = torch.from_numpy(column(args.seed, rank, size, bits))
-    placeholder = torch.zeros(size, dtype=torch.int64)
+    sources = owners(args.workload, args.parties)
+    fixed = args.workload == "inner_product"  # CrypTen's default fixed point (16 bits)
+    mine = {
+        o: torch.from_numpy(
+            values(args, o) if o == rank else np.zeros(shape(args.workload, o, args.size))
+        ).to(torch.float64 if fixed else torch.int64)
+        for o in sources
+    }
     started = time.perf_counter()
-    shares = [
-        crypten.cryptensor(mine if src == rank else placeholder, src=src, precision=0)
-        for src in range(parties)
+    x = [
+        crypten.cryptensor(mine[o], src=o)
+        if fixed
+        else crypten.cryptensor(mine[o], src=o, precision=0)
+        for o in sources
     ]
-    elementwise = shares[0]
-    for other in shares[1:]:
-        elementwise = elementwise + other
-    total = elementwise.sum()
-    revealed = elementwise.get_plain_text()
-    revealed_total = total.get_plain_text()
+    if args.workload == "secure_sum":
+        elementwise = x[0]
+        for other in x[1:]:
+            elementwise = elementwise + other
+        outputs = [elementwise, elementwise.sum()]
+    elif args.workload == "mul":
+        outputs = [x[0] * x[1]]
+    elif args.workload == "compare":
+        outputs = [x[0] > x[1]]
+    elif args.workload == "inner_product":
+        outputs = [x[0].dot(x[1])]
+    else:  # matvec, matmul
+        outputs = [x[0].matmul(x[1])]
+    revealed = [value._tensor.reveal() for value in outputs]  # the ring elements, to everyone
     seconds = time.perf_counter() - started
     counted = tcp_bytes()
-    expected = plaintext_sum(args.seed, parties, size, bits)
-    got = revealed.to(torch.int64).numpy()
-    correct = bool(np.array_equal(got, expected)) and int(revealed_total) == int(expected.sum())
+    got = [decode(r, value.encoder.scale) for r, value in zip(revealed, outputs, strict=True)]
+    wrong = problem(args.workload, got, expected(args), args.size)
     comm.get().barrier()
     return {
         "seconds": seconds,
         "bytes": counted,
-        "correct": correct,
+        "correct": wrong is None,
+        "problem": wrong,
         "version": crypten.__version__,
     }
 
 
 def party(args) -> None:  # type: ignore[no-untyped-def]
-    if args.workload != "secure_sum":
-        fail(f"crypten driver: no workload {args.workload!r}")
-    result = secure_sum(args)
+    result = run(args)
     Path(args.stats, f"party-{args.party}.json").write_text(json.dumps(result))
 
 
@@ -146,6 +182,7 @@ def main() -> None:
         bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
         bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
         correct=all(r["correct"] for r in results),
+        problem=next((r["problem"] for r in results if r["problem"]), None),
     )
 
 

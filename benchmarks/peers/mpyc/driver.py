@@ -1,6 +1,9 @@
 """MPyC's side of the benchmarks: its own local parties (`-M m`), Shamir secret sharing.
 
-    .venv/bin/python driver.py --workload secure_sum --size N --parties 3 --protocol shamir
+    .venv/bin/python driver.py --workload W --size N --parties 3 --protocol shamir
+
+W is secure_sum, mul (x·y elementwise), compare (x > y, its secure comparison), inner_product
+(fixed point), matvec or matmul; inputs come from parties 0 and 1 (every party for secure_sum).
 
 Starts party 0 as `driver.py ... --mpyc-party -M m -B PORT` (MPyC itself starts parties 1..m-1
 as separate processes), waits for every party's stats file, and prints one JSON line: protocol
@@ -21,39 +24,69 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from common import arguments, column, fail, plaintext_sum, report, tcp_bytes
+from common import (
+    arguments,
+    expected,
+    fail,
+    owners,
+    problem,
+    report,
+    shape,
+    tcp_bytes,
+    values,
+)
 
 TIMEOUT = 1800
 
 
-async def secure_sum(mpc, args) -> dict:  # type: ignore[no-untyped-def]
-    size, parties, bits = args.size, args.parties, args.bits
-    secint = mpc.SecInt(bits + (size * parties).bit_length() + 1)
+def sectype(mpc, args):  # type: ignore[no-untyped-def]
+    """The secure type of the workload's inputs: integers wide enough for the answer."""
+    size, bits = args.size, args.bits
+    if args.workload == "secure_sum":
+        return mpc.SecInt(bits + (size * args.parties).bit_length() + 1)
+    if args.workload == "compare":
+        return mpc.SecInt(bits + 2)  # a − b of two (bits + 1)-bit integers: its secure comparison
+    if args.workload == "inner_product":
+        return mpc.SecFxp(64, 20)  # inputs are multiples of 2^-10: exact
+    return mpc.SecInt(64)  # mul, matvec, matmul: |answer| < 2^(2·bits + log2 size) ≤ 2^45
+
+
+async def run(mpc, args) -> dict:  # type: ignore[no-untyped-def]
+    """Inputs secret-shared by their owners → the workload → outputs revealed to every party."""
     await mpc.start()
-    values = column(args.seed, mpc.pid, size, bits)
+    secure = sectype(mpc, args)
+    sources = owners(args.workload, args.parties)
+    mine = {
+        o: values(args, o) if o == mpc.pid else np.zeros(shape(args.workload, o, args.size))
+        for o in sources
+    }
     started = time.perf_counter()
-    shares = mpc.input(secint.array(values))
-    elementwise = shares[0]
-    for other in shares[1:]:
-        elementwise = elementwise + other
-    total = elementwise.sum()
-    revealed = await mpc.output(elementwise)
-    revealed_total = await mpc.output(total)
+    x = [mpc.input(secure.array(mine[o]), senders=o) for o in sources]
+    if args.workload == "secure_sum":
+        elementwise = x[0]
+        for other in x[1:]:
+            elementwise = elementwise + other
+        outputs = [elementwise, elementwise.sum()]
+    elif args.workload == "mul":
+        outputs = [x[0] * x[1]]
+    elif args.workload == "compare":
+        outputs = [x[0] > x[1]]
+    else:  # inner_product, matvec, matmul
+        outputs = [x[0] @ x[1]]
+    revealed = [await mpc.output(value) for value in outputs]
     seconds = time.perf_counter() - started
     counted = tcp_bytes()
-    expected = plaintext_sum(args.seed, parties, size, bits)
-    got = np.array([int(v) for v in np.asarray(revealed).ravel()], dtype=np.int64)
-    correct = bool(np.array_equal(got, expected)) and int(revealed_total) == int(expected.sum())
+    got = [np.asarray(r, dtype=np.float64 if args.workload == "inner_product" else object)
+           for r in revealed]  # fmt: skip
+    wrong = problem(args.workload, got, expected(args), args.size)
     await mpc.shutdown()
-    return {"seconds": seconds, "bytes": counted, "correct": correct}
+    return {"seconds": seconds, "bytes": counted, "correct": wrong is None, "problem": wrong}
 
 
 def party(args) -> None:  # type: ignore[no-untyped-def]
     from mpyc.runtime import mpc
 
-    if args.workload != "secure_sum":
-        fail(f"mpyc driver: no workload {args.workload!r}")
-    result = mpc.run(secure_sum(mpc, args))
+    result = mpc.run(run(mpc, args))
     Path(args.stats, f"party-{mpc.pid}.json").write_text(json.dumps(result))
 
 
@@ -119,6 +152,7 @@ def main() -> None:
         bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
         bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
         correct=all(r["correct"] for r in results),
+        problem=next((r["problem"] for r in results if r["problem"]), None),
     )
 
 

@@ -1,14 +1,18 @@
 """SecretFlow SPU's side of the benchmarks: one OS process per party over its own brpc link.
 
-    .venv/bin/python driver.py --workload secure_sum --size N --parties 3 --protocol aby3
-                                                      (or --parties 2 --protocol semi2k|cheetah)
+    .venv/bin/python driver.py --workload W --size N --parties 3 --protocol aby3
+                                               (or --parties 2 --protocol semi2k|cheetah)
+
+W is secure_sum, mul (x·y elementwise), compare (x > y), inner_product (fixed point), matvec
+or matmul; inputs come from parties 0 and 1 (every party for secure_sum).
 
 Each party process (`driver.py ... --party I`) opens `spu.libspu.link.create_brpc` to the others
-on loopback, compiles the same JAX function (x64 enabled, ring FM64, integer inputs: exact), makes
-the shares of its own input with `spu.Io` and sends each peer its share over the link (SPU leaves
-input distribution to its caller; this is the traffic SecretFlow's own runtime would send), runs
-the program, and reveals the outputs to every party by exchanging output shares. Prints one JSON
-line: protocol seconds (slowest party; inputs → revealed outputs, link setup and compilation
+on loopback and compiles the workload as a JAX function (x64 enabled, ring FM64, integer
+inputs: exact; the inner product in SPU's fixed point). Each input owner makes the shares of its
+input with `spu.Io` and sends each peer its share over the link (SPU leaves input distribution
+to its caller; this is the traffic SecretFlow's own runtime would send); the parties run the
+program and reveal the outputs to every party by exchanging output shares. Prints one JSON line:
+protocol seconds (slowest party; inputs → revealed outputs, link setup and compilation
 excluded), TCP bytes sent per party, and whether every party's answer matched the plaintext.
 Threat models: ABY3 is honest-majority replicated sharing (3 parties); SEMI2K's default beaver
 provider is trusted-first-party (party 0 generates every triple from seeds it chooses); Cheetah
@@ -29,7 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from common import arguments, column, fail, plaintext_sum, report, tcp_bytes
+from common import (
+    arguments,
+    expected,
+    fail,
+    owners,
+    problem,
+    report,
+    shape,
+    tcp_bytes,
+    values,
+)
 
 TIMEOUT = 1800
 PROTOCOLS = {"aby3": 3, "semi2k": 2, "cheetah": 2}
@@ -47,11 +61,32 @@ def _unpack(libspu, blob: bytes):  # type: ignore[no-untyped-def]
     return share
 
 
-def secure_sum(args, ports: list[int]) -> dict:  # type: ignore[no-untyped-def]
+def program(workload: str):  # type: ignore[no-untyped-def]
+    """The workload as a JAX function of the owners' inputs (compiled to SPU's IR)."""
+    import jax.numpy as jnp
+
+    def secure_sum(*columns):  # type: ignore[no-untyped-def]
+        elementwise = columns[0]
+        for other in columns[1:]:
+            elementwise = elementwise + other
+        return elementwise, jnp.sum(elementwise)
+
+    functions = {
+        "secure_sum": secure_sum,
+        "mul": lambda x, y: x * y,
+        "compare": lambda x, y: x > y,
+        "inner_product": jnp.dot,
+        "matvec": jnp.matmul,
+        "matmul": jnp.matmul,
+    }
+    return functions[workload]
+
+
+def run(args, ports: list[int]) -> dict:  # type: ignore[no-untyped-def]
+    """Inputs secret-shared by their owners → the workload → outputs revealed to every party."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
     import spu.api as spu_api
     import spu.libspu as libspu
     from spu.utils import frontend
@@ -66,33 +101,33 @@ def secure_sum(args, ports: list[int]) -> dict:  # type: ignore[no-untyped-def]
     config = libspu.RuntimeConfig(protocol=kind, field=libspu.FieldType.FM64)
     runtime = spu_api.Runtime(link, config)
     io = spu_api.Io(world, config)
-    mine = column(args.seed, rank, args.size, args.bits)
-
-    def program(*columns):  # type: ignore[no-untyped-def]
-        elementwise = columns[0]
-        for other in columns[1:]:
-            elementwise = elementwise + other
-        return elementwise, jnp.sum(elementwise)
-
-    names = [f"in{p}" for p in range(world)]
+    sources = owners(args.workload, world)
+    fixed = args.workload == "inner_product"  # SPU's fixed point (FM64: 18 fractional bits)
+    example = {
+        o: np.zeros(shape(args.workload, o, args.size), dtype=np.float64 if fixed else np.int64)
+        for o in sources
+    }
+    names = [f"in{o}" for o in sources]
     executable, _ = frontend.compile(
         frontend.Kind.JAX,
-        program,
-        [mine] * world,
+        program(args.workload),
+        [example[o] for o in sources],
         {},
         names,
-        [libspu.Visibility.VIS_SECRET] * world,
+        [libspu.Visibility.VIS_SECRET] * len(sources),
         lambda outputs: [f"out{i}" for i in range(len(outputs))],
     )
+    mine = values(args, rank) if rank in sources else None
     link.barrier()
     started = time.perf_counter()
-    shares = io.make_shares(mine, libspu.Visibility.VIS_SECRET)
-    for peer in range(world):
-        if peer != rank:
-            link.send(peer, _pack(shares[peer]))
-    for src in range(world):
+    if mine is not None:
+        shares = io.make_shares(mine, libspu.Visibility.VIS_SECRET)
+        for peer in range(world):
+            if peer != rank:
+                link.send(peer, _pack(shares[peer]))
+    for name, src in zip(names, sources, strict=True):
         share = shares[rank] if src == rank else _unpack(libspu, link.recv(src))
-        runtime.set_var(names[src], share)
+        runtime.set_var(name, share)
     runtime.run(executable)
     revealed = []
     for name in executable.output_names:
@@ -104,13 +139,10 @@ def secure_sum(args, ports: list[int]) -> dict:  # type: ignore[no-untyped-def]
         revealed.append(io.reconstruct([_unpack(libspu, part) for part in parts]))
     seconds = time.perf_counter() - started
     counted = tcp_bytes()
-    expected = plaintext_sum(args.seed, world, args.size, args.bits)
-    correct = bool(np.array_equal(np.asarray(revealed[0], dtype=np.int64), expected)) and int(
-        revealed[1]
-    ) == int(expected.sum())
+    wrong = problem(args.workload, revealed, expected(args), args.size)
     link.barrier()
     link.stop_link()
-    return {"seconds": seconds, "bytes": counted, "correct": correct}
+    return {"seconds": seconds, "bytes": counted, "correct": wrong is None, "problem": wrong}
 
 
 def free_ports(count: int) -> list[int]:
@@ -127,10 +159,8 @@ def free_ports(count: int) -> list[int]:
 def main() -> None:
     args = arguments()
     if args.party is not None:
-        if args.workload != "secure_sum":
-            fail(f"spu driver: no workload {args.workload!r}")
         ports = [int(p) for p in sys.argv[sys.argv.index("--ports") + 1].split(",")]
-        result = secure_sum(args, ports)
+        result = run(args, ports)
         Path(args.stats, f"party-{args.party}.json").write_text(json.dumps(result))
         return
     if PROTOCOLS.get(args.protocol) != args.parties:
@@ -181,6 +211,7 @@ def main() -> None:
         bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
         bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
         correct=all(r["correct"] for r in results),
+        problem=next((r["problem"] for r in results if r["problem"]), None),
     )
 
 
