@@ -87,17 +87,33 @@ def limb_matmul(domain: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         bits, limbs = 22, 3
         shifts = limbs  # shifts of 66 bits and more vanish mod 2^64: 6 limb products, not 9
     block = 1 << (52 - 2 * bits)
+    # Columns of blocks add up in uint64 before one fold: a field's column holds at most `limbs`
+    # products below 2^52 each, so 2^12 / limbs − 1 blocks stay below 2^64; a ring's columns
+    # may wrap (only their value mod 2^64 matters), so they add up across all blocks.
+    per_fold = (1 << 12) // limbs - 1 if domain.is_field else None
     total: np.ndarray | None = None
-    for start in range(0, max(a2.shape[1], 1), block):
+    pending: list[np.ndarray] | None = None
+    added = 0
+    starts = range(0, max(a2.shape[1], 1), block)
+    for index, start in enumerate(starts):
         columns = limb_products(
             words_a[:, start : start + block], words_b[start : start + block], limbs, bits, shifts
         )
-        if domain.is_field:
-            part = domain.from_limb_columns(columns, bits)
+        if pending is None:
+            pending = columns
         else:
-            part = np.zeros(columns[0].shape, dtype=U64)
-            for shift, column in enumerate(columns):
+            for column, more in zip(pending, columns, strict=True):
+                column += more
+        added += 1
+        if added != per_fold and index != len(starts) - 1:
+            continue
+        if domain.is_field:
+            part = domain.from_limb_columns(pending, bits)
+        else:
+            part = np.zeros(pending[0].shape, dtype=U64)
+            for shift, column in enumerate(pending):
                 part += column << U64(bits * shift)
         total = part if total is None else domain.add(total, part)
+        pending, added = None, 0
     assert total is not None
     return total.reshape(shape)
