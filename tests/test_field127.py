@@ -98,3 +98,13 @@ def test_matmul_of_vectors_has_numpy_shapes(domain: object) -> None:
     assert domain.matmul(m.T.copy(), v).shape == (3,)  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="do not align"):
         domain.matmul(m, m)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("domain", [RING64, F61, F127], ids=["Z64", "F61", "F127"])
+def test_matmul_of_largest_elements_stays_exact_across_folds(domain: object) -> None:
+    # (−1)·(−1) summed k times is k: the largest limbs in every position, and k long enough
+    # that the limb columns of many blocks add up before a fold (F127: more than one fold)
+    k = 600_001
+    minus_one = domain.neg(domain.encode(np.ones(k, dtype=np.int64)))  # type: ignore[attr-defined]
+    got = domain.matmul(minus_one, minus_one)  # type: ignore[attr-defined]
+    assert domain.decode(np.asarray(got).reshape(1)).tolist() == [k]  # type: ignore[attr-defined]
