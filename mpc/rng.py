@@ -5,8 +5,8 @@
 bit for bit — the basis of seed-compressed sharing and pairwise zero-sharings. Keys of derived
 streams are HMAC-SHA256(key, label), so streams with different labels are independent.
 
-Uniform elements below a modulus come from rejection sampling (no modulo bias). `random` and
-`numpy.random` never produce anything secret in this package.
+Uniform elements below a modulus come from rejection sampling (no modulo bias). Nothing secret
+in this package comes from any other generator.
 """
 
 from __future__ import annotations

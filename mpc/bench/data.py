@@ -1,8 +1,8 @@
 """Deterministic synthetic inputs for the benchmarks: integer columns written as CSV, cached.
 
 Benchmark data is public and reproducible: every column comes from `Csprng.derive(seed, ...)`, so
-the same workload, size, party and seed give the same file on any machine (the harness never uses
-`numpy.random`, like the rest of `mpc`). Files are written once under a cache directory keyed by
+the same workload, size, party and seed give the same file on any machine (the harness uses no
+other generator, like the rest of `mpc`). Files are written once under a cache directory keyed by
 everything that determines them, next to a JSON file of the plaintext answers the workload checks.
 """
 
