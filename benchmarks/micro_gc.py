@@ -62,6 +62,21 @@ def comparator_inputs(
     return zeros, labels
 
 
+def evaluate_all(
+    key: bytes, first: int, c: Circuit, labels: list[np.ndarray], tables: list[np.ndarray]
+) -> None:
+    """Evaluate `c` on `labels` from gate id `first`, feeding it every garbled table in turn."""
+    e = EvaluateSession(key)
+    e.next_gate = first
+    run = e.evaluate_stream(c, labels)
+    try:
+        next(run)
+        for t in tables:
+            run.send(t)
+    except StopIteration:
+        pass
+
+
 def bench_garbling(n: int, repeats: int) -> None:
     c = library.comparison(32, "gt")
     gates = c.and_count * n
@@ -92,19 +107,7 @@ def bench_garbling(n: int, repeats: int) -> None:
     tables.extend(g.garble_stream(c, zeros))  # untimed: the tables the evaluator reads
 
     def evaluate_only() -> dict[str, float]:
-        e = EvaluateSession(g.key)
-        e.next_gate = first
-
-        def go() -> None:
-            run = e.evaluate_stream(c, labels)
-            try:
-                next(run)
-                for t in tables:
-                    run.send(t)
-            except StopIteration:
-                pass
-
-        return timed(go)
+        return timed(lambda: evaluate_all(g.key, first, c, labels, tables))
 
     r = best(repeats, evaluate_only)
     emit(
@@ -206,19 +209,7 @@ def bench_aes(blocks: int, repeats: int) -> None:
         return timed(lambda: sum(1 for _ in g.garble_stream(c, zeros)))
 
     def evaluate_only() -> dict[str, float]:
-        e = EvaluateSession(g.key)
-        e.next_gate = first
-
-        def go() -> None:
-            run = e.evaluate_stream(c, labels)
-            try:
-                next(run)
-                for t in tables:
-                    run.send(t)
-            except StopIteration:
-                pass
-
-        return timed(go)
+        return timed(lambda: evaluate_all(g.key, first, c, labels, tables))
 
     r_g = best(repeats, garble_only)
     g.next_gate = first

@@ -204,7 +204,15 @@ def _cmd_party(args: argparse.Namespace) -> int:
     deployment = config.load(args.config)
     node = PartyNode(deployment, args.id)
 
-    async def serve() -> None:
+    _serve_until_signal(node.serve, {"event": "listening", "party": args.id})
+    return 0
+
+
+def _serve_until_signal(serve: Any, event: dict[str, Any]) -> None:
+    """Run a node's `serve` (a trio nursery.start target giving its listeners) until SIGTERM or
+    SIGINT; print `event` with the listening port as one JSON line once it listens."""
+
+    async def main() -> None:
         async with trio.open_nursery() as nursery:
 
             async def stop_on_signal() -> None:
@@ -214,13 +222,11 @@ def _cmd_party(args: argparse.Namespace) -> int:
                         return
 
             nursery.start_soon(stop_on_signal)
-            listeners = await nursery.start(node.serve)
+            listeners = await nursery.start(serve)
             port = listeners[0].socket.getsockname()[1]
-            event = {"event": "listening", "party": args.id, "port": port}
-            print(json.dumps(event), flush=True)
+            print(json.dumps({**event, "port": port}), flush=True)
 
-    trio.run(serve)
-    return 0
+    trio.run(main)
 
 
 def _cmd_dealer(args: argparse.Namespace) -> int:
@@ -233,21 +239,7 @@ def _cmd_dealer(args: argparse.Namespace) -> int:
     )
     node = DealerNode(config.load(args.config))
 
-    async def serve() -> None:
-        async with trio.open_nursery() as nursery:
-
-            async def stop_on_signal() -> None:
-                with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                    async for _ in signals:
-                        nursery.cancel_scope.cancel()
-                        return
-
-            nursery.start_soon(stop_on_signal)
-            listeners = await nursery.start(node.serve)
-            port = listeners[0].socket.getsockname()[1]
-            print(json.dumps({"event": "listening", "dealer": True, "port": port}), flush=True)
-
-    trio.run(serve)
+    _serve_until_signal(node.serve, {"event": "listening", "dealer": True})
     return 0
 
 

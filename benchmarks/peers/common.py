@@ -7,7 +7,8 @@
   (the plaintext answers, one array per output) and `problem` (why outputs are wrong, or None);
 - `tcp_bytes()`: wire bytes this process sent and received on its TCP sockets so far, read from
   the kernel (TCP_INFO), so every peer is counted the same way whatever its transport;
-- `report(...)`: the one JSON line the harness reads.
+- `report(...)`: the one JSON line the harness reads; `party_results` and `report_parties` for
+  drivers that start one OS process per party and collect each one's stats file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import json
 import os
 import socket
 import struct
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +29,7 @@ import numpy as np
 WORKLOADS = ("secure_sum", "mul", "compare", "inner_product", "matvec", "matmul")
 TCPI_BYTES_ACKED = 120  # offsets in struct tcp_info (linux/tcp.h)
 TCPI_BYTES_RECEIVED = 128
+TIMEOUT = 1800  # seconds a peer's whole run may take
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -150,3 +155,38 @@ def report(**fields: Any) -> None:
 def fail(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
     raise SystemExit(1)
+
+
+def party_results(
+    peer: str, processes: list[subprocess.Popen[str]], stats: str
+) -> list[dict[str, Any]]:
+    """Wait for every party process (one deadline for all), fail with the first one's error,
+    and read each party's stats file (`stats`/party-P.json)."""
+    errors = []
+    deadline = time.monotonic() + TIMEOUT
+    for rank, process in enumerate(processes):
+        try:
+            _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            fail(f"{peer} party {rank} took over {TIMEOUT} s")
+        if process.returncode != 0:
+            errors.append(f"party {rank} exited with {process.returncode}: {stderr[-1500:]}")
+    if errors:
+        fail("; ".join(errors))
+    return [json.loads(Path(stats, f"party-{p}.json").read_text()) for p in range(len(processes))]
+
+
+def report_parties(peer: str, version: str, results: list[dict[str, Any]]) -> None:
+    """The harness's line from every party's stats: the slowest party's seconds."""
+    report(
+        peer=peer,
+        version=version,
+        seconds=max(r["seconds"] for r in results),
+        bytes_sent={str(p): r["bytes"]["sent"] for p, r in enumerate(results)},
+        bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
+        bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
+        correct=all(r["correct"] for r in results),
+        problem=next((r["problem"] for r in results if r["problem"]), None),
+    )

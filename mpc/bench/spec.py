@@ -87,8 +87,12 @@ Prepare = Callable[[int, Setting, Path, int], Prepared]  # size, setting, data d
 Check = Callable[[Mapping[str, np.ndarray], Prepared], list[str]]  # → problems (empty: right)
 
 
-def exact_check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[str]:
-    """Every expected output is present and equal to the plaintext answer, element for element."""
+def _check_each(
+    outputs: Mapping[str, np.ndarray],
+    prepared: Prepared,
+    differs: Callable[[str, np.ndarray, np.ndarray], str | None],
+) -> list[str]:
+    """Every expected output present, of the expected shape, and not `differs` (→ a problem)."""
     problems = []
     for name, want in prepared.expected.items():
         got = outputs.get(name)
@@ -96,31 +100,37 @@ def exact_check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[s
             problems.append(f"output {name!r} is missing")
         elif np.shape(got) != np.shape(want):
             problems.append(f"output {name!r} has shape {np.shape(got)}, expected {want.shape}")
-        elif not np.array_equal(got, want):
-            wrong = int(np.sum(np.asarray(got) != want))
-            problems.append(
-                f"output {name!r} differs from the plaintext answer in {wrong} of "
-                f"{max(want.size, 1)} elements"
-            )
+        elif (problem := differs(name, np.asarray(got), want)) is not None:
+            problems.append(problem)
     return problems
+
+
+def _unequal(name: str, got: np.ndarray, want: np.ndarray) -> str | None:
+    if np.array_equal(got, want):
+        return None
+    wrong = int(np.sum(got != want))
+    return (
+        f"output {name!r} differs from the plaintext answer in {wrong} of "
+        f"{max(want.size, 1)} elements"
+    )
+
+
+def exact_check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[str]:
+    """Every expected output is present and equal to the plaintext answer, element for element."""
+    return _check_each(outputs, prepared, _unequal)
 
 
 def close_check(tolerance: float) -> Check:
     """Outputs equal to the plaintext answer within `tolerance` (fixed-point results)."""
 
+    def too_far(name: str, got: np.ndarray, want: np.ndarray) -> str | None:
+        error = float(np.max(np.abs(got.astype(np.float64) - want), initial=0))
+        if error <= tolerance:
+            return None
+        return f"output {name!r} is off by {error:.3g} (> {tolerance:.3g})"
+
     def check(outputs: Mapping[str, np.ndarray], prepared: Prepared) -> list[str]:
-        problems = []
-        for name, want in prepared.expected.items():
-            got = outputs.get(name)
-            if got is None:
-                problems.append(f"output {name!r} is missing")
-            elif np.shape(got) != np.shape(want):
-                problems.append(f"output {name!r} has shape {np.shape(got)}, expected {want.shape}")
-            else:
-                error = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - want), initial=0))
-                if not error <= tolerance:
-                    problems.append(f"output {name!r} is off by {error:.3g} (> {tolerance:.3g})")
-        return problems
+        return _check_each(outputs, prepared, too_far)
 
     return check
 

@@ -38,14 +38,13 @@ from common import (
     expected,
     fail,
     owners,
+    party_results,
     problem,
-    report,
+    report_parties,
     shape,
     tcp_bytes,
     values,
 )
-
-TIMEOUT = 1800
 
 
 def import_crypten():  # type: ignore[no-untyped-def]
@@ -158,32 +157,8 @@ def main() -> None:
                     text=True,
                 )
             )
-        errors = []
-        deadline = time.monotonic() + TIMEOUT
-        for rank, process in enumerate(processes):
-            try:
-                _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                for other in processes:
-                    other.kill()
-                fail(f"crypten party {rank} took over {TIMEOUT} s")
-            if process.returncode != 0:
-                errors.append(f"party {rank} exited with {process.returncode}: {stderr[-1500:]}")
-        if errors:
-            fail("; ".join(errors))
-        results = [
-            json.loads(Path(stats, f"party-{p}.json").read_text()) for p in range(args.parties)
-        ]
-    report(
-        peer="crypten",
-        version=results[0]["version"],
-        seconds=max(r["seconds"] for r in results),
-        bytes_sent={str(p): r["bytes"]["sent"] for p, r in enumerate(results)},
-        bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
-        bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
-        correct=all(r["correct"] for r in results),
-        problem=next((r["problem"] for r in results if r["problem"]), None),
-    )
+        results = party_results("crypten", processes, stats)
+    report_parties("crypten", results[0]["version"], results)
 
 
 if __name__ == "__main__":

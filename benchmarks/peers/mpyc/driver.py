@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from common import (
+    TIMEOUT,
     arguments,
     expected,
     fail,
@@ -35,8 +36,6 @@ from common import (
     tcp_bytes,
     values,
 )
-
-TIMEOUT = 1800
 
 
 def sectype(mpc, args):  # type: ignore[no-untyped-def]

@@ -34,18 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from common import (
+    TIMEOUT,
     arguments,
     expected,
     fail,
     owners,
+    party_results,
     problem,
-    report,
+    report_parties,
     shape,
     tcp_bytes,
     values,
 )
 
-TIMEOUT = 1800
 PROTOCOLS = {"aby3": 3, "semi2k": 2, "cheetah": 2}
 
 
@@ -188,31 +189,8 @@ def main() -> None:
             )
             for rank in range(args.parties)
         ]
-        errors = []
-        deadline = time.monotonic() + TIMEOUT
-        for rank, process in enumerate(processes):
-            try:
-                _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                for other in processes:
-                    other.kill()
-                fail(f"spu party {rank} took over {TIMEOUT} s")
-            if process.returncode != 0:
-                errors.append(f"party {rank} exited with {process.returncode}: {stderr[-1500:]}")
-        if errors:
-            fail("; ".join(errors))
-        files = [Path(stats, f"party-{p}.json") for p in range(args.parties)]
-        results = [json.loads(f.read_text()) for f in files]
-    report(
-        peer="spu",
-        version=getattr(spu, "__version__", "0.9.5"),
-        seconds=max(r["seconds"] for r in results),
-        bytes_sent={str(p): r["bytes"]["sent"] for p, r in enumerate(results)},
-        bytes_received={str(p): r["bytes"]["received"] for p, r in enumerate(results)},
-        bytes_counted="TCP payload bytes acknowledged, per party process (TCP_INFO)",
-        correct=all(r["correct"] for r in results),
-        problem=next((r["problem"] for r in results if r["problem"]), None),
-    )
+        results = party_results("spu", processes, stats)
+    report_parties("spu", getattr(spu, "__version__", "0.9.5"), results)
 
 
 if __name__ == "__main__":
