@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import resource
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -66,6 +67,7 @@ from mpc.suite import DEALER, Suite
 from mpc.wire import DEAL, DEALT, PROGRESS, Frame
 
 log = logging.getLogger("mpc.node")
+MAX_ABORTED_REMEMBERED = 256  # aborted sessions a node still names to peers that dial late
 
 
 def _peak_rss_bytes() -> int:
@@ -123,6 +125,8 @@ class PartyNode:
             keys.load_certificate(deployment.dealer.certificate) if deployment.dealer else None
         )
         self._sessions: dict[bytes, _Session] = {}
+        # Sessions that failed here, newest last: a peer that dials late learns who aborted them
+        self._aborted: OrderedDict[bytes, tuple[int | str, str]] = OrderedDict()
         self.jobs_done = 0
 
     @property
@@ -206,6 +210,16 @@ class PartyNode:
                 channel, hello, RemoteProtocolError(peer, f"sent {hello.kind!r} first")
             )
             return
+        if session is None and hello.session in self._aborted:
+            origin, reason = self._aborted[hello.session]
+            log.warning("refusing %s: the session was aborted", channel.peer)
+            reply = Frame(
+                hello.session, 0, 0, self.me.id, ABORT, {"origin": origin, "reason": reason}
+            )
+            with trio.move_on_after(1.0), contextlib.suppress(MpcError):
+                await channel.send(reply)
+            await channel.aclose()
+            return
         if session is None:
             await self._refuse(
                 channel, hello, RemoteProtocolError(peer, "unknown or finished session")
@@ -275,6 +289,9 @@ class PartyNode:
         log.warning("%s: %s: %s", tag, type_name(error), error)
         origin: int | str = error.origin_party if isinstance(error, AbortedError) else self.me.id
         reason = error.reason if isinstance(error, AbortedError) else f"{type_name(error)}: {error}"
+        self._aborted[session] = (origin, reason)
+        while len(self._aborted) > MAX_ABORTED_REMEMBERED:
+            self._aborted.popitem(last=False)
         await mesh.broadcast_abort(origin, reason)
         with trio.move_on_after(1.0), contextlib.suppress(MpcError):
             await driver.send(Frame(session, 0, 0, self.me.id, ERROR, to_wire(error)))

@@ -314,6 +314,49 @@ async def test_node_refuses_an_unknown_session_hello(make_deployment: MakeDeploy
     assert "unknown or finished session" in reply.payload["message"]
 
 
+async def test_node_names_who_aborted_a_session_to_a_peer_that_dials_late(
+    make_deployment: MakeDeployment,
+) -> None:
+    """A late hello for a session this node aborted gets the abort's origin and reason back, so
+    the late party reports an abort (a consequence), not a protocol error of this node."""
+    from mpc.net import tls
+    from mpc.net.mesh import dial
+    from mpc.wire import ABORT, HELLO, Frame
+
+    values = {**VALUES3, 2: [2**50]}  # out of the circuit's 40 bits: party 2 fails to prepare
+    deployment = make_deployment(3, "shamir", values=values)
+    node = PartyNode(deployment, 0)
+    async with running_nodes(deployment, [node, *(PartyNode(deployment, p) for p in (1, 2))]):
+        with pytest.raises(JobFailedError):  # the driver aborts parties 0 and 1
+            await run_job(deployment)
+        with trio.fail_after(5):
+            while not node._aborted:
+                await trio.sleep(0.02)
+        (session,) = node._aborted
+        context = tls.client_context(deployment, 1)
+        identities = tls.Identities.from_deployment(deployment)
+        with trio.fail_after(10):
+            channel = await dial(
+                deployment.party(0),
+                context=context,
+                identities=identities,
+                deadline=trio.current_time() + 5,
+                limits=deployment.limits,
+            )
+            try:
+                await channel.send(Frame(session, 0, 0, 1, HELLO, {"fingerprint": "f"}))
+                reply = await channel.receive()
+            finally:
+                await channel.aclose()
+    assert reply.kind == ABORT
+    assert reply.payload["origin"] == "driver"
+    mesh = Mesh(1, session, deployment.limits)
+    with pytest.raises(AbortedError) as caught:
+        mesh._check_hello(0, reply, "f")
+    assert caught.value.origin_party == "driver"
+    assert caught.value.reason == reply.payload["reason"]
+
+
 def test_values_fixture_writes_csv(tmp_path: Path) -> None:
     path = write_values(tmp_path / "x.csv", [1, -2])
     assert path.read_text() == "id,value\n0,1\n1,-2\n"

@@ -18,6 +18,7 @@ import trio
 
 from mpc.config import DealerConfig, Limits, PartyConfig
 from mpc.errors import (
+    AbortedError,
     MpcError,
     PeerTimeoutError,
     PeerUnreachableError,
@@ -177,7 +178,12 @@ class Mesh:
 
     def _check_hello(self, peer: int, frame: Frame, fingerprint: str) -> None:
         payload = frame.payload if isinstance(frame.payload, dict) else {}
-        if frame.kind in (ERROR, ABORT):
+        if frame.kind == ABORT:  # the peer's side of the session was aborted before we met
+            origin = payload.get("origin")
+            raise AbortedError(
+                origin if isinstance(origin, int | str) else peer, str(payload.get("reason"))
+            )
+        if frame.kind == ERROR:
             raise RemoteProtocolError(
                 peer, f"refused the session: {payload.get('message') or payload.get('reason')}"
             )
