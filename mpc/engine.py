@@ -360,8 +360,7 @@ class Engine:
         """Round 0: the job's OT sessions (for comparisons), then the parties' preprocessing."""
         runs: list[Run[Any]] = []
         if self._compares:
-            both = self.plan.suite.protocol == "additive" and self.plan.domain == "Z64"
-            runs.append(setup_sessions(self._ctx, both_directions=both))
+            runs.append(setup_sessions(self._ctx))
         if self._provider is not None:
             runs.append(self._provider.generate(self._ctx, self.plan.needs()))
         if not runs:

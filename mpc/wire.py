@@ -121,6 +121,12 @@ def encode(frame: Frame) -> bytes:
     return b"".join(encode_buffers(frame))
 
 
+def frame_buffer(length: int) -> memoryview:
+    """A writable buffer for one frame's body that a reader fills at once: uninitialised, since
+    zero-filling (as bytearray(length) does) costs as much as the read itself."""
+    return memoryview(np.empty(length, dtype=np.uint8).data)
+
+
 def decode(data: Buffer, peer: int | str) -> Frame:
     """Parse one frame's bytes; anything malformed names the peer. Arrays are views of `data`
     (read-only if `data` is bytes)."""

@@ -161,12 +161,12 @@ def test_pipelined_batches_match_numpy_bytes_and_rounds(
     monkeypatch: pytest.MonkeyPatch, rows: int, batch: int
 ) -> None:
     """Big groups run in batches (garble i while evaluating i − 1): same answers, predicted
-    bytes and rounds (batches + 2)."""
+    bytes and rounds (batches + 1)."""
     monkeypatch.setattr(suite_module, "PIPELINE_BATCH", batch)
     plan = plan_of(tests, ("additive", 2, "ot"), rows)
     batches = suite_module.pipeline_batches([rows])
     compare_layers = [layer for layer in plan.layers if layer.groups[0].op == "compare"]
-    assert all(layer.steps == batches + 2 for layer in compare_layers)
+    assert all(layer.steps == batches + 1 for layer in compare_layers)
     rng = np.random.default_rng(rows)
     a, b = rng.integers(-(2**BITS) + 1, 2**BITS, (2, rows))
     b[::3] = a[::3]

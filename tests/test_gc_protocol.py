@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mpc.errors import RemoteProtocolError
 from mpc.gc import library
 from mpc.gc.circuit import Circuit, CircuitBuilder, evaluate, to_bits
-from mpc.gc.garble import EvaluateSession, GarbleSession
+from mpc.gc.garble import EvaluateSession, GarbleSession, additive_shares
 from mpc.gc.plan import Reveal, cost, frames
 from mpc.gc.protocol import evaluator, garbler
 from mpc.ot import protocol as ot
@@ -45,7 +45,7 @@ def bits(seed: int, n: int, width: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 2, (n, width)).astype(np.uint8)
 
 
-@pytest.mark.parametrize("reveal", ["evaluator", "garbler", "both", "shared"])
+@pytest.mark.parametrize("reveal", ["evaluator", "garbler", "both", "shared", "additive"])
 def test_gc_protocol_millionaires_matches_plaintext(reveal: Reveal) -> None:
     n = 500
     c = library.comparison(32, "gt")
@@ -54,6 +54,10 @@ def test_gc_protocol_millionaires_matches_plaintext(reveal: Reveal) -> None:
     out_g, out_e, traffic = run(c, {0: x}, {1: y}, n, reveal)
     if reveal == "shared":
         assert np.array_equal(out_g[0] ^ out_e[0], truth)
+    elif reveal == "additive":  # shares mod 2^64 of each bit, each share uniform-looking
+        assert out_g[0].dtype == out_e[0].dtype == np.uint64
+        assert np.array_equal(out_g[0] + out_e[0], truth.astype(np.uint64))
+        assert len(np.unique(out_e[0])) == n
     else:
         for out, learns in ((out_g, reveal in ("garbler", "both")), (out_e, reveal != "garbler")):
             assert np.array_equal(out[0], truth) if learns else out is None
@@ -67,8 +71,9 @@ def test_gc_protocol_traffic_per_comparison() -> None:
     _, _, traffic = run(c, {0: bits(1, n, 32)}, {1: bits(2, n, 32)}, n, "shared")
     setup = 32 + 16 + 128 * 64  # base OTs, once per session
     per = (traffic.bytes_sent[G] + traffic.bytes_sent[E] - setup) / n
-    # garbler labels 32·16, OT matrix 32·16 and corrections 32·16, tables 31·32 (+ header)
-    assert 32 * 16 * 3 + 31 * 32 <= per < 32 * 16 * 3 + 31 * 32 + 1
+    # OT matrix 32·16 (the labels are the OT rows: no corrections), tables 31·32 (+ header);
+    # the garbler's labels come from a seed in the header
+    assert 32 * 16 + 31 * 32 <= per < 32 * 16 + 31 * 32 + 1
     assert per <= 3 * 1024
 
 
@@ -98,9 +103,10 @@ def test_gc_protocol_frames_group_chunks() -> None:
 
 def test_gc_protocol_one_job_reuses_the_ot_and_garbling_sessions() -> None:
     ot_s, ot_r, _ = run_two(
-        ot.setup_sender(Csprng(), E, SESSION), ot.setup_receiver(Csprng(), G, SESSION)
+        ot.setup_sender(Csprng(), E, SESSION, free_xor=True),
+        ot.setup_receiver(Csprng(), G, SESSION),
     )
-    g_gc = GarbleSession(Csprng())
+    g_gc = GarbleSession(Csprng(), delta=ot_s.s)
     e_gc = EvaluateSession(g_gc.key)
     kw = {"ot_sender": ot_s, "ot_receiver": ot_r, "g_gc": g_gc, "e_gc": e_gc}
     for width, seed in ((8, 1), (32, 2), (17, 3)):
@@ -112,6 +118,50 @@ def test_gc_protocol_one_job_reuses_the_ot_and_garbling_sessions() -> None:
         assert traffic.rounds == 2  # no base OTs: the OT matrix, then one frame
         assert g_gc.next_gate == e_gc.next_gate == start + width * 100
     assert ot_s.next_index == ot_r.next_index > 0
+
+
+def test_gc_protocol_refuses_an_ot_session_whose_s_is_no_garbling_delta() -> None:
+    for seed in range(64):  # find a session with s_0 = 0 (half of them, without free_xor)
+        ot_s, _, _ = run_two(
+            ot.setup_sender(Csprng(bytes([seed]) * 32), E, SESSION),
+            ot.setup_receiver(Csprng(), G, SESSION),
+        )
+        if not int(ot_s.s[0]) & 1:
+            break
+    c = library.comparison(8, "gt")
+    run_g = garbler(Csprng(), E, c, {0: bits(1, 4, 8)}, 4, session=SESSION, ot_sender=ot_s)
+    with pytest.raises(ValueError, match="free_xor"):
+        next(run_g)
+    ot_x, _, _ = run_two(
+        ot.setup_sender(Csprng(), E, SESSION, free_xor=True),
+        ot.setup_receiver(Csprng(), G, SESSION),
+    )
+    run_g = garbler(
+        Csprng(), E, c, {0: bits(1, 4, 8)}, 4, session=SESSION, ot_sender=ot_x,
+        gc=GarbleSession(Csprng()),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="Δ"):
+        next(run_g)
+
+
+def test_gc_additive_outputs_hide_the_other_word() -> None:
+    """The evaluator's word opens with its label only: with the other label (C ⊕ Δ) the other
+    word gives r + (1 − v), i.e. the word it cannot open encrypts the complement."""
+    g = GarbleSession(Csprng())
+    e = EvaluateSession(g.key)
+    zero = g.zero_labels(1, 200)
+    v = np.random.default_rng(3).integers(0, 2, (1, 200)).astype(np.uint64)
+    held = zero.copy()
+    held[..., 0] ^= v * g.delta[0]
+    held[..., 1] ^= v * g.delta[1]
+    words, mine = g.additive_outputs(zero, Csprng().words((1, 200)))
+    theirs = additive_shares(e, held, words)
+    assert np.array_equal(mine + theirs, v)
+    other = held.copy()
+    other[..., 0] ^= g.delta[0]
+    other[..., 1] ^= g.delta[1]
+    e.next_gate -= 200  # the same tweaks: what holding both labels would give
+    assert np.array_equal(mine + additive_shares(e, other, words), np.uint64(1) - v)
 
 
 def test_gc_protocol_inputs_from_one_party_only() -> None:
@@ -193,6 +243,7 @@ def test_gc_protocol_rejects_inputs_that_are_not_bits() -> None:
         ("both", (0,), False),
         ("garbler", (), True),
         ("shared", (0, 1), True),
+        ("additive", (0,), False),
     ],
 )
 def test_gc_protocol_cost_predicts_rounds_and_bytes(
@@ -204,7 +255,8 @@ def test_gc_protocol_cost_predicts_rounds_and_bytes(
     kw: dict[str, Any] = {"frame_gates": 5000}
     if not setup:
         kw["ot_sender"], kw["ot_receiver"], _ = run_two(
-            ot.setup_sender(Csprng(), E, SESSION), ot.setup_receiver(Csprng(), G, SESSION)
+            ot.setup_sender(Csprng(), E, SESSION, free_xor=True),
+            ot.setup_receiver(Csprng(), G, SESSION),
         )
     g_in = {g: x for g, x in inputs.items() if g in garbler_groups}
     e_in = {g: x for g, x in inputs.items() if g not in garbler_groups}

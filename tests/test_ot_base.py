@@ -65,12 +65,21 @@ def test_base_ot_public_keys_are_curve_points_in_the_receivers_message() -> None
         X25519PublicKey.from_public_bytes(pk.tobytes())
 
 
-def test_base_ot_random_points_are_on_the_curve_not_the_twist() -> None:
-    rng = Csprng(bytes(32))
-    points = [int.from_bytes(base.random_curve_point(rng), "little") for _ in range(20)]
-    assert all(base.is_on_curve(u) for u in points)
+def test_base_ot_oblivious_point_is_on_the_curve_not_the_twist() -> None:
+    u = int.from_bytes(base.oblivious_point().public_bytes_raw(), "little")
+    assert base.is_on_curve(u)
+    assert u not in (0, 1, 9)  # neither small order nor the base point
+    assert base.oblivious_point() is base.oblivious_point()  # found once per process
     assert not base.is_on_curve(2)  # u = 2 lies on the twist of Curve25519
     assert base.is_on_curve(9)  # the base point
+
+
+def test_base_ot_oblivious_keys_are_fresh_per_ot() -> None:
+    # PK_{1−c} = k'·U with a fresh k' each time: no two oblivious keys repeat
+    sender = base.sender_start(Csprng(), SESSION)
+    message, _ = base.receiver_respond(Csprng(), SESSION, sender.public, np.zeros(64, np.uint8))
+    oblivious = {pk.tobytes() for pk in message[:, 1]}
+    assert len(oblivious) == 64
 
 
 def test_base_ot_receiver_state_keeps_one_key_per_ot() -> None:

@@ -13,7 +13,8 @@ Online payload per op (s = elements of the result or opened value, e = element b
 - trunc: everyone opens the masked value: shamir t·s, additive (n − 1)·s;
 - compare (per group of N instances, `compare_cost`): the helpers' parts to E, the masked opening
   between G and E (fields), the IKNP matrix (16 B per evaluator bit, padded to 64 bits), G's
-  labels, OT corrections (16 B per bit each) and tables (32 B per AND), then the conversion.
+  header with the seed of its labels, the tables (32 B per AND), then the conversion (Z_2^64:
+  two words per comparison in G's message; fields: one product in the suite).
 """
 
 from __future__ import annotations
@@ -93,15 +94,15 @@ def compare_cost(nodes: Sequence[Node], suite: Suite, domain: str, element_bytes
     for helper in holders:
         if helper > 1:
             sent[helper] += payload  # its part, masked, to E
-    if suite.protocol == "additive" and domain == "Z64":  # pipelined batches, 3 rounds each
+    if suite.protocol == "additive" and domain == "Z64":  # pipelined batches, 2 rounds each
         batches = pipeline_batches([node.size for node in nodes])
         for start, stop in batch_bounds(size, batches):
-            g, e = _garble_with_ot_b2a(stop - start, bits, ands)
-            sent[0] += g
+            g, e = _garble(stop - start, bits, ands)
+            sent[0] += g + 16 * (stop - start)  # two words per comparison: E's share r + v
             sent[1] += e
         if batches > 1:  # one message per round and direction, led by its counts header
             sent[0] += 8 * batches * batches
-            sent[1] += 8 * batches * (batches + 2)
+            sent[1] += 8 * batches * batches
         return NodeCost(tuple(sent), (0,) * n)
     if domain != "Z64":
         sent[0] += payload  # the masked opening
@@ -127,16 +128,9 @@ def _padded(bits: int) -> int:
 
 def _garble(count: int, bits: int, ands: int) -> tuple[int, int]:
     """(G's, E's) bytes of one garbling of `count` comparisons: E's IKNP matrix (κ/8 bytes per
-    OT), G's header, its own labels, the OT corrections and the tables (32 B per AND)."""
-    garbler = 16 + 24 + 16 * count * bits + 16 * count * bits + 32 * count * ands
+    OT), G's header (its labels come from the header's seed) and the tables (32 B per AND)."""
+    garbler = 16 + 24 + 32 + 32 * count * ands
     return garbler, 16 * _padded(count * bits)
-
-
-def _garble_with_ot_b2a(count: int, bits: int, ands: int) -> tuple[int, int]:
-    """`_garble`, then the bits back to Z_2^64 by one correlated OT each: G's IKNP matrix, E's
-    8-byte corrections."""
-    garbler, evaluator = _garble(count, bits, ands)
-    return garbler + 16 * _padded(count), evaluator + 8 * count
 
 
 def node_needs(node: Node, nodes: Sequence[Node], suite: Suite, domain: str) -> Need | None:

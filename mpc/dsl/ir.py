@@ -107,8 +107,8 @@ def compare_steps(node: Node, suite: Suite, domain: str) -> int:
     holders = suite.n_parties if suite.protocol == "additive" else suite.threshold + 1
     gather = 1 if holders > 2 else 0  # the other holders' parts go to the garbler/evaluator
     mask = 0 if domain == "Z64" else 1
-    if suite.protocol == "additive" and domain == "Z64":  # pipelined batches: each 3 rounds
-        return gather + 2 + pipeline_batches([node.size])
+    if suite.protocol == "additive" and domain == "Z64":  # pipelined batches: each 2 rounds
+        return gather + 1 + pipeline_batches([node.size])
     convert = 1 if suite.protocol == "additive" else 2  # (input sharing is free for additive)
     return gather + mask + 2 + convert
 

@@ -28,7 +28,14 @@ as it is made; `evaluate_stream` asks for each chunk's table by yielding its gat
 evaluator can run on chunk k while the garbler makes chunk k + 1.
 
 Outputs: decode bit d = lsb(C⁰) (value = lsb(C) ⊕ d), or keep lsb(C⁰) and lsb(C) as XOR shares
-of the value (free Y2B, ABY). Label arrays are wire-major: (width, N, 2) uint64 per input group.
+of the value (free Y2B, ABY), or turn them into additive shares mod 2^64 by encrypting under the
+output labels (`additive_outputs`): for each output wire the garbler sends two words indexed by
+colour, e[lsb(C^v)] = H(C^v, j) ⊕ (r + v) for v ∈ {0, 1} (C^v = C⁰ ⊕ v·Δ, r uniform, j = 2g a
+fresh tweak of the session counter) and keeps −r; the evaluator, holding C = C^v, reads
+e[lsb(C)] ⊕ H(C, j) = r + v. It cannot open the other word (that needs C ⊕ Δ), and r + v is
+uniform, so neither learns v (as in garbled-output-to-arithmetic conversions, e.g. ABY's Y2A
+done by the garbler's choice of r). Label arrays are wire-major: (width, N, 2) uint64 per input
+group.
 
 Threat model: semi-honest garbler and evaluator; the evaluator holds one label per wire
 (W⁰ ⊕ v·Δ) and learns nothing but the outputs it decodes (privacy of half-gates under TCCR).
@@ -78,6 +85,18 @@ class _Engine:
         self._c = np.empty((chunk, 2), dtype=np.uint64)
         self._tw = np.empty(chunk, dtype=np.uint64)
         self._even = np.arange(0, 2 * chunk, 2, dtype=np.uint64)
+
+    def output_pads(self, labels: np.ndarray, first_gate: int) -> np.ndarray:
+        """Low words of H(label, 2g) for labels (k, 2), g = first_gate + row (TCCR, fresh
+        tweaks: the caller reserves g with `reserve`)."""
+        tweaks = np.arange(first_gate, first_gate + labels.shape[0], dtype=np.uint64) << _ONE
+        return self.aes.hash(labels, tweaks)[:, 0]
+
+    def reserve(self, gates: int) -> int:
+        """The first of `gates` fresh gate numbers (tweaks 2g) for hashing outside the circuit."""
+        first = self.next_gate
+        self.next_gate += gates
+        return first
 
     def _parts(self, gates: int, nb: int, direct: int) -> Iterator[Part]:
         return parts(gates, nb, self.chunk, direct)
@@ -156,14 +175,28 @@ class _Engine:
 
 
 class GarbleSession(_Engine):
-    """The garbler's job-wide state: Δ, the session AES key (sent to the evaluator), the counter."""
+    """The garbler's job-wide state: Δ, the session AES key (sent to the evaluator), the counter.
 
-    def __init__(self, rng: Csprng, *, chunk: int = DEFAULT_CHUNK) -> None:
-        super().__init__(rng.bytes(KEY_BYTES), chunk, 4)
+    Δ is fresh from the CSPRNG, or `delta` (lsb 1): the IKNP sender's s of a job whose evaluator
+    inputs come by correlated OT (mpc.gc.protocol), so the OT rows are the input labels.
+    """
+
+    def __init__(
+        self,
+        rng: Csprng,
+        *,
+        chunk: int = DEFAULT_CHUNK,
+        delta: np.ndarray | None = None,
+        key: bytes | None = None,
+    ) -> None:
+        super().__init__(key if key is not None else rng.bytes(KEY_BYTES), chunk, 4)
         self.rng = rng
-        delta = rng.words(2)
-        delta[0] |= _ONE  # lsb(Δ) = 1: the two labels of a wire have opposite colours
-        self.delta = delta
+        if delta is None:
+            delta = rng.words(2)
+            delta[0] |= _ONE  # lsb(Δ) = 1: the two labels of a wire have opposite colours
+        elif delta.shape != (2,) or delta.dtype != np.uint64 or not int(delta[0]) & 1:
+            raise ValueError("delta: a (2,) uint64 block with lsb 1")
+        self.delta = delta.copy()
         self._delta_tile = np.empty((chunk, 2), dtype=np.uint64)
         self._delta_tile[:] = delta
 
@@ -171,12 +204,32 @@ class GarbleSession(_Engine):
         """Fresh zero-labels W⁰ for `width` wires × n instances: (width, n, 2) uint64."""
         return self.rng.words((width, n, 2))
 
+    def additive_outputs(
+        self, zero_outputs: np.ndarray, masks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For output zero-labels (width, n, 2) and masks r (width, n) uint64: the words
+        (width, n, 2) for the evaluator, e[lsb(C^v)] = H(C^v, j) ⊕ (r + v), and the garbler's
+        additive shares −r mod 2^64 (width, n)."""
+        width, n = masks.shape
+        zero = zero_outputs.reshape(-1, 2)
+        first = self.reserve(width * n)
+        one = _xor_block(zero, self.delta)
+        colour = (zero[:, 0] & _ONE).astype(np.intp)  # lsb(C⁰); lsb(C¹) = 1 − that
+        r = masks.reshape(-1)
+        words = np.empty((width * n, 2), dtype=np.uint64)
+        rows = np.arange(width * n)
+        words[rows, colour] = self.output_pads(zero, first) ^ r
+        words[rows, 1 - colour] = self.output_pads(one, first) ^ (r + _ONE)
+        return words.reshape(width, n, 2), np.negative(masks)
+
     def encode(self, zero: np.ndarray, bits: np.ndarray) -> np.ndarray:
         """The labels W⁰ ⊕ x·Δ of the garbler's own input bits (n, width) → (width, n, 2)."""
-        x = np.asarray(bits, dtype=np.uint64).T
+        mask = np.ascontiguousarray(np.asarray(bits).T).astype(np.uint64)
+        np.negative(mask, out=mask)  # all ones where the bit is 1
         out = np.empty_like(zero)
         for k in range(2):  # per word: Δ_k broadcasts as a scalar
-            np.bitwise_xor(zero[..., k], x * self.delta[k], out=out[..., k])
+            np.bitwise_and(mask, self.delta[k], out=out[..., k])
+        out ^= zero
         return out
 
     def garble_stream(
@@ -295,6 +348,24 @@ class EvaluateSession(_Engine):
         np.bitwise_xor(ha, hb, out=out)
         out[:, 0] ^= _ONE  # remove j ⊕ j'
         self._store(slots, step.c, part, out)
+
+
+def additive_shares(session: EvaluateSession, labels: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The evaluator's additive shares r + v (width, n) uint64 from its output labels
+    (width, n, 2) and the garbler's words (width, n, 2) of `GarbleSession.additive_outputs`."""
+    flat = labels.reshape(-1, 2)
+    first = session.reserve(flat.shape[0])
+    colour = (flat[:, 0] & _ONE).astype(np.intp)
+    chosen = words.reshape(-1, 2)[np.arange(flat.shape[0]), colour]
+    shares: np.ndarray = chosen ^ session.output_pads(flat, first)
+    return shares.reshape(labels.shape[:2])
+
+
+def _xor_block(rows: np.ndarray, block: np.ndarray) -> np.ndarray:
+    out = np.empty_like(rows)
+    np.bitwise_xor(rows[:, 0], block[0], out=out[:, 0])
+    np.bitwise_xor(rows[:, 1], block[1], out=out[:, 1])
+    return out
 
 
 def _instances(circuit: Circuit, labels: Sequence[np.ndarray]) -> int:

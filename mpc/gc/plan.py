@@ -25,9 +25,9 @@ SLOT_BUDGET = 64 << 20  # bytes of live labels per batch of instances
 FRAME_GATES = 1 << 16  # gates per streamed frame: 2 MiB of tables
 LABEL_BYTES = 16
 KEY_BYTES = 16
-HEADER_BYTES = KEY_BYTES + 3 * 8  # the session key and (chunk, batch, frame_gates)
+HEADER_BYTES = KEY_BYTES + 3 * 8 + 32  # session key, (chunk, batch, frame_gates), label seed
 
-Reveal = Literal["evaluator", "garbler", "both", "shared"]
+Reveal = Literal["evaluator", "garbler", "both", "shared", "additive"]
 Part = tuple[int, int, int, int]  # gates g0..g1 × instances r0..r1 of a step
 
 
@@ -113,17 +113,18 @@ def cost(
     to_garbler = from_garbler = rounds = 0
     if m:
         rounds += 1  # the IKNP matrix
-        to_garbler += 16 * iknp.padded(m)
-        from_garbler += LABEL_BYTES * m  # one correction per OT
+        to_garbler += 16 * iknp.padded(m)  # the labels are the OT rows: no corrections
         if setup:
             rounds += 2
             to_garbler += base.POINT_BYTES + KEY_BYTES
             from_garbler += iknp.KAPPA * 2 * base.POINT_BYTES
-    from_garbler += HEADER_BYTES + LABEL_BYTES * n * sum(widths[g] for g in garbler_groups)
+    from_garbler += HEADER_BYTES  # the garbler's labels come from the header's seed
     from_garbler += 2 * LABEL_BYTES * circuit.and_count * n
     rounds += f
     if reveal in ("evaluator", "both"):
         from_garbler += outputs  # decode bits, one byte each
+    if reveal == "additive":
+        from_garbler += 16 * outputs  # two words per output bit
     if reveal in ("garbler", "both"):
         rounds += 1
         to_garbler += outputs  # colour bits

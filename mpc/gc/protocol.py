@@ -2,14 +2,16 @@
 
 One circuit on N instances, end to end. Each input group of the circuit belongs to one party
 (the keys of its `inputs`); the garbler's bits are sent as labels, the evaluator's come by IKNP
-correlated OT with Δ (the garbler is the OT sender). Rounds (each = one `yield Exchange`):
+correlated OT: the garbler is the OT sender and its garbling Δ is the IKNP sender's s (lsb fixed
+to 1), so the sender's rows q_j are the zero-labels and the receiver's rows t_j = q_j ⊕ r_j·Δ
+the labels of its choices, with no correction on the wire (the correlated-OT functionality that
+IKNP gives before hashing; emp-sh2pc uses the same). Rounds (each = one `yield Exchange`):
 
     [set-up, only if no OT session is given and the evaluator has inputs: 2 rounds, mpc.ot.protocol]
     A  E → G   IKNP matrix u for the evaluator's m = N·(its input width) bits   (16 B per bit)
                (skipped when m = 0)
-    B  G → E   header: [key u8[16], params u64[3] = (chunk, batch, frame_gates)],
-               the garbler's labels (width, N, 2) u64 per garbler group, the OT corrections
-               (m, 2) u64 (if m > 0), then frame 0
+    B  G → E   header: [key u8[16], params u64[3] = (chunk, batch, frame_gates), seed u8[32]],
+               then frame 0
     C… G → E   frames 1 … F−1
     D  E → G   colour bits (N, width) u8 per output group, only when the garbler learns outputs
 
@@ -19,26 +21,35 @@ group when the evaluator learns outputs. The garbler yields frame k + 1 without 
 evaluator works on frame k meanwhile (streaming). F = max(1, frames of the chunk plan), which the
 evaluator computes from the header with `EvaluateSession.chunk_sizes`.
 
-Outputs (`reveal`): "evaluator" (evaluator returns bits, garbler None), "garbler", "both", or
+The garbler's own bits cost no label on the wire: its active labels are L = PRG(seed, group)
+for a fresh seed in the header, and its zero-labels W⁰ = L ⊕ x·Δ. The evaluator's view is the
+same as with labels sent (its active labels, uniform and independent of Δ and x, and nothing
+else: the seed determines only them); half-gates privacy under TCCR holds for any active
+labels chosen independently of Δ.
+
+Outputs (`reveal`): "evaluator" (evaluator returns bits, garbler None), "garbler", "both",
 "shared": no decoding, garbler returns lsb(C⁰), evaluator lsb(C), XOR shares of every output bit
-(free Y2B). Bits are (N, width) uint8 per output group.
+(free Y2B), bits (N, width) uint8 per output group; or "additive": additive shares mod 2^64 of
+every output bit, (N, width) uint64, from two words per output wire in the last frame
+(`GarbleSession.additive_outputs`: 16 B per output bit, no extra round).
 
 Threat model: semi-honest garbler and evaluator (half-gates privacy under TCCR, semi-honest IKNP and
-base OT); the party that learns outputs learns nothing else; "shared" reveals nothing to either.
+base OT); the party that learns outputs learns nothing else; "shared" and "additive" reveal nothing
+to either.
 References: mpc.gc.garble (ZRE15), mpc.ot.iknp (IKNP03), D. Demmler, T. Schneider, M. Zohner,
-"ABY", NDSS 2015 (Y2B).
+"ABY", NDSS 2015 (Y2B, Y2A); X. Wang, A. Malozemoff, J. Katz, emp-toolkit (correlated-OT labels).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 
 import numpy as np
 
 from mpc.errors import RemoteProtocolError
 from mpc.gc.aes import KEY_BYTES
 from mpc.gc.circuit import Circuit
-from mpc.gc.garble import EvaluateSession, GarbleSession, colours, decode_bits
+from mpc.gc.garble import EvaluateSession, GarbleSession, additive_shares, colours, decode_bits
 from mpc.gc.plan import DEFAULT_CHUNK, FRAME_GATES, Reveal, batch_size, frames
 from mpc.ot import iknp
 from mpc.ot import protocol as ot
@@ -49,6 +60,7 @@ from mpc.rng import Csprng
 
 Run = Generator[Exchange, Mapping[int, Payload], list[np.ndarray] | None]
 MAX_CHUNK = 1 << 20
+SEED_BYTES = 32
 
 
 def _groups(circuit: Circuit, inputs: Mapping[int, np.ndarray], n: int, mine: bool) -> list[int]:
@@ -61,6 +73,11 @@ def _groups(circuit: Circuit, inputs: Mapping[int, np.ndarray], n: int, mine: bo
             )
         check_bits(bits, f"inputs[{g}]")
     return [g for g in range(len(circuit.inputs)) if (g in inputs) == mine]
+
+
+def _active_labels(seed: bytes, group: int, width: int, n: int) -> np.ndarray:
+    """The garbler's active input labels of one group, (width, n, 2) uint64, from the seed."""
+    return Csprng.derive(seed, "mpc.gc/garbler-inputs", group).words((width, n, 2))
 
 
 def _choices(inputs: Mapping[int, np.ndarray], groups: list[int]) -> np.ndarray:
@@ -81,39 +98,43 @@ def garbler(
     ot_sender: iknp.IknpSender | None = None,
     gc: GarbleSession | None = None,
     frame_gates: int = FRAME_GATES,
-    on_decode: Callable[[list[np.ndarray]], None] | None = None,
 ) -> Run:
     """The garbler: `inputs` maps its input groups to bits (n, width); returns the output bits it
-    learns (per `reveal`) or None. `ot_sender`/`gc` continue a job's OT and garbling sessions.
-    `on_decode` sees the decode bits as soon as they exist, before the last frame is yielded
-    (with reveal="shared" they are the garbler's XOR shares: a caller can use them at once)."""
-    gc = gc or GarbleSession(rng, chunk=DEFAULT_CHUNK)
+    learns (per `reveal`; its additive shares for "additive") or None. `ot_sender`/`gc` continue
+    a job's OT and garbling sessions (then gc.delta must be ot_sender.s)."""
     own = _groups(circuit, inputs, n, True)
     theirs = [g for g in range(len(circuit.inputs)) if g not in own]
     m = n * sum(circuit.input_widths[g] for g in theirs)
+    if m and ot_sender is None:
+        ot_sender = yield from ot.setup_sender(rng, peer, session, free_xor=True)
+    if m and ot_sender is not None and not int(ot_sender.s[0]) & 1:
+        raise ValueError("ot_sender: garbling needs an OT session with s_0 = 1 (free_xor=True)")
+    if gc is None:
+        delta = ot_sender.s if m and ot_sender is not None else None
+        gc = GarbleSession(rng, chunk=DEFAULT_CHUNK, delta=delta)
+    elif m and ot_sender is not None and not np.array_equal(gc.delta, ot_sender.s):
+        raise ValueError("gc: the garbling Δ must be the OT session's s (free-XOR labels by OT)")
     zeros = [np.empty((w, n, 2), np.uint64) for w in circuit.input_widths]  # (if m = 0)
-    for g in own:
-        zeros[g] = gc.zero_labels(circuit.input_widths[g], n)
+    seed = rng.bytes(SEED_BYTES)
+    for g in own:  # W⁰ = L ⊕ x·Δ for the active labels L the evaluator derives from the seed
+        zeros[g] = gc.encode(_active_labels(seed, g, circuit.input_widths[g], n), inputs[g])
     batch = batch_size(circuit, n)
     header = np.array([gc.chunk, batch, frame_gates], dtype=np.uint64)
     send: Payload = [np.frombuffer(gc.key, np.uint8).copy(), header]
-    send += [gc.encode(zeros[g], inputs[g]) for g in own]
-    if m:
-        if ot_sender is None:
-            ot_sender = yield from ot.setup_sender(rng, peer, session)
+    send.append(np.frombuffer(seed, np.uint8).copy())
+    if m and ot_sender is not None:
         received = yield Exchange({}, frozenset({peer}))
         u = expect_array(received, peer, 0, np.uint8, (iknp.KAPPA, iknp.padded(m) // 8), "u")
-        batch_ot = ot_sender.extend(u, m)
-        x0, y = iknp.correlated_corrections(ot_sender, batch_ot, gc.delta)
-        send.append(y)
+        rows = ot_sender.extend(u, m).rows  # q_j: the zero-labels of the evaluator's bits
         start = 0
         for g in theirs:
             w = circuit.input_widths[g]
-            zeros[g] = x0[start : start + w * n].reshape(w, n, 2)
+            zeros[g] = rows[start : start + w * n].reshape(w, n, 2)
             start += w * n
     plan = frames(gc.chunk_sizes(circuit, n, batch), frame_gates)
     stream = gc.garble_stream(circuit, zeros, batch=batch)
     decode: list[np.ndarray] = []
+    shares: list[np.ndarray] = []
     for k, frame in enumerate(plan):
         send += [next(stream) for _ in frame]
         if k == len(plan) - 1:
@@ -121,15 +142,21 @@ def garbler(
                 next(stream)
                 raise AssertionError("the garbling made more chunks than planned")
             except StopIteration as stop:
-                decode = [decode_bits(z) for z in stop.value]
-            if on_decode is not None:
-                on_decode(decode)
+                zero_outputs: list[np.ndarray] = stop.value
+            decode = [decode_bits(z) for z in zero_outputs]
             if reveal in ("evaluator", "both"):
                 send += decode
+            if reveal == "additive":
+                for z in zero_outputs:
+                    words, mine = gc.additive_outputs(z, rng.words(z.shape[:2]))
+                    send.append(words)
+                    shares.append(np.ascontiguousarray(mine.T))
         yield Exchange({peer: send}, frozenset())
         send = []
     if reveal == "shared":
         return decode
+    if reveal == "additive":
+        return shares
     if reveal == "evaluator":
         return None
     received = yield Exchange({}, frozenset({peer}))
@@ -172,15 +199,12 @@ def evaluator(
     elif gc.key != key or gc.chunk != chunk:
         raise RemoteProtocolError(peer, "garbling key or chunk differs from this job's session")
     labels = [np.empty((w, n, 2), np.uint64) for w in circuit.input_widths]  # (if m = 0)
-    index = 2
+    seed = expect_array(received, peer, 2, np.uint8, (SEED_BYTES,), "label seed").tobytes()
     for g in theirs:
-        shape = (circuit.input_widths[g], n, 2)
-        labels[g] = expect_array(received, peer, index, np.uint64, shape, f"labels of group {g}")
-        index += 1
-    if m and ot_receiver is not None and batch_ot is not None:
-        y = expect_array(received, peer, index, np.uint64, (m, 2), "OT corrections")
-        index += 1
-        mine = iknp.correlated_finish(ot_receiver, batch_ot, y)
+        labels[g] = _active_labels(seed, g, circuit.input_widths[g], n)
+    index = 3
+    if m and batch_ot is not None:
+        mine = batch_ot.rows  # t_j = q_j ⊕ r_j·Δ: the labels of this party's bits
         start = 0
         for g in own:
             w = circuit.input_widths[g]
@@ -211,12 +235,24 @@ def evaluator(
     assert outputs is not None
     mine_bits = [colours(o) for o in outputs]
     shapes = [(n, w) for w in circuit.output_widths] if reveal in ("evaluator", "both") else []
-    if payload_length(received, peer, "last frame") != index + len(shapes):
+    extra = len(outputs) if reveal == "additive" else 0
+    if payload_length(received, peer, "last frame") != index + len(shapes) + extra:
         raise RemoteProtocolError(peer, "unexpected number of arrays in the last frame")
     decode = [
         expect_array(received, peer, index + i, np.uint8, s, "decode bits")
         for i, s in enumerate(shapes)
     ]
+    if reveal == "additive":
+        return [
+            np.ascontiguousarray(
+                additive_shares(
+                    gc,
+                    o,
+                    expect_array(received, peer, index + i, np.uint64, (*o.shape[:2], 2), "words"),
+                ).T
+            )
+            for i, o in enumerate(outputs)
+        ]
     if reveal in ("garbler", "both"):
         yield Exchange({peer: mine_bits}, frozenset())
     if reveal == "shared":

@@ -119,8 +119,8 @@ class Channel:
                 raise RemoteProtocolError(
                     self.peer, f"frame of {length} bytes exceeds the limit of {self._max_frame}"
                 )
-            body = bytearray(length)  # arrays decode as (writable) views of it
-            await self._read_into(memoryview(body), first=False)
+            body = wire.frame_buffer(length)  # arrays decode as (writable) views of it
+            await self._read_into(body, first=False)
             self.counters.bytes_received += wire.LENGTH_BYTES + length
             self.counters.frames_received += 1
             frame = self._reassembler.feed(wire.decode(body, self.peer))

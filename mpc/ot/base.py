@@ -4,16 +4,18 @@ Protocol (κ OTs at once, two messages; B = the X25519 base point, u-coordinates
 
     S: a ← random scalar;  A = a·B                                      S → R: A
     R, for OT i with choice c_i: k_i ← random; PK_{i,c_i} = k_i·B;
-       PK_{i,1−c_i} = k'_i·U_i for a uniformly random point U_i ON the curve (Euler test on
-       u³ + 486662u² + u) and a fresh k'_i that R then forgets             R → S: (PK_i0, PK_i1)
+       PK_{i,1−c_i} = k'_i·U with a fresh k'_i that R then forgets         R → S: (PK_i0, PK_i1)
     S: key_{i,b} = KDF(i, b, A, PK_i0, PK_i1, a·PK_ib)      for b ∈ {0, 1}
     R: key_{i,c_i} = KDF(i, c_i, A, PK_i0, PK_i1, k_i·A)
 
-KDF = SHA-256 over a domain tag, the session id, i, b and the transcript. X25519 clamps scalars to
-multiples of 8, so both public keys are (statistically close to) uniform points of the prime-order
-subgroup: S cannot tell which one is real. R knows the discrete log of PK_{c_i} only, so
-key_{1−c_i} = CDH(A, PK_{1−c_i}) stays hidden (it is a hash of a CDH value, random-oracle model).
-The on-curve test matters: a point on the twist would stay on the twist and give c_i away.
+U is one public point of Curve25519 whose discrete logarithm nobody knows: the first u-coordinate
+ON the curve (Euler test on u³ + 486662u² + u) in a SHA-256 stream under a fixed tag, found once
+per process ("nothing up my sleeve"; the test matters: a point on the twist would stay on the
+twist and give c_i away). KDF = SHA-256 over a domain tag, the session id, i, b and the transcript.
+X25519 clamps scalars to multiples of 8, so both public keys are points of the prime-order
+subgroup with fresh random scalars (of B and of U): S cannot tell which one is real without the
+logarithm of U. R knows the logarithm of PK_{c_i} to base B only; key_{1−c_i} needs a·k'_i·U, i.e.
+CDH(A, U), which stays hidden (a hash of a CDH value, random-oracle model).
 
 Threat model: semi-honest (both parties follow the protocol). Not secure against a malicious
 receiver, which could build both public keys with known logs and learn both keys; a malicious
@@ -29,7 +31,9 @@ PROTOCOLS.md §2.1 (this construction, validated for both choice bits).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 
@@ -58,12 +62,15 @@ def is_on_curve(u: int) -> bool:
     return f != 0 and pow(f, (P25519 - 1) // 2, P25519) == 1
 
 
-def random_curve_point(rng: Csprng) -> bytes:
-    """A uniformly random u-coordinate on Curve25519 (rejection sampling, about two tries)."""
-    while True:
-        u = int.from_bytes(rng.bytes(32), "little") & ((1 << 255) - 1)
+@functools.cache
+def oblivious_point() -> X25519PublicKey:
+    """U: the first on-curve u-coordinate of SHA-256(tag ‖ counter), counter = 0, 1, …"""
+    for counter in itertools.count():
+        digest = hashlib.sha256(_TAG + b"/U/" + counter.to_bytes(4, "big")).digest()
+        u = int.from_bytes(digest, "little") & ((1 << 255) - 1)
         if 0 < u < P25519 and is_on_curve(u):
-            return u.to_bytes(32, "little")
+            return X25519PublicKey.from_public_bytes(u.to_bytes(32, "little"))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def check_bits(bits: np.ndarray, name: str) -> np.ndarray:
@@ -109,9 +116,9 @@ def receiver_respond(
     big_a = X25519PublicKey.from_public_bytes(sender_public)
     message = np.empty((bits.size, 2, POINT_BYTES), dtype=np.uint8)
     keys = np.empty((bits.size, KEY_BYTES), dtype=np.uint8)
+    point = oblivious_point()
     for i, c in enumerate(bits.tolist()):  # one loop step per base OT (κ = 128 of them)
         real = _private(rng)
-        point = X25519PublicKey.from_public_bytes(random_curve_point(rng))
         oblivious = _private(rng).exchange(point)  # k'·U; k' is dropped right here
         pk = [b"", b""]
         pk[c], pk[1 - c] = real.public_key().public_bytes_raw(), oblivious

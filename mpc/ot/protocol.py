@@ -56,12 +56,20 @@ def setup_receiver(rng: Csprng, peer: int, session: bytes) -> Run[IknpReceiver]:
     return IknpReceiver(keys0, keys1, key)
 
 
-def setup_sender(rng: Csprng, peer: int, session: bytes) -> Run[IknpSender]:
-    """The extension sender's set-up: base-OT receiver with random choices s ∈ {0,1}^κ."""
+def setup_sender(
+    rng: Csprng, peer: int, session: bytes, *, free_xor: bool = False
+) -> Run[IknpSender]:
+    """The extension sender's set-up: base-OT receiver with random choices s ∈ {0,1}^κ.
+
+    `free_xor`: s_0 = 1, so that s can be a garbling Δ (lsb 1) and the correlated rows
+    (q_j, q_j ⊕ s) free-XOR labels (mpc.gc.protocol); the other 127 bits stay random.
+    """
     received = yield Exchange({}, frozenset({peer}))
     public = expect_array(received, peer, 0, np.uint8, (base.POINT_BYTES,), "base OT key")
     key = expect_array(received, peer, 1, np.uint8, (KEY_BYTES,), "TCR hash key")
     s = rng.bits(KAPPA)
+    if free_xor:
+        s[0] = 1
     try:
         message, seeds = base.receiver_respond(rng, session, public.tobytes(), s)
     except ValueError:

@@ -12,13 +12,17 @@ Party 0 garbles (G), party 1 evaluates (E); every other party only helps move sh
    In Z_2^64 no mask is needed: the circuit adds the two shares' low l bits itself.
 3. Garble: one circuit for every instance of the group (KSS09 comparator, l + κ + 2 ANDs, or
    the sign of the shares' sum, l − 1 ANDs; equality trees alike), G's inputs as labels, E's by
-   correlated OT (IKNP sessions set up once per job), tables in one message; the output stays
-   XOR-shared: b = b_G ⊕ b_E (free: the two colour bits).
-4. Convert: b = b_G + b_E − 2·b_G·b_E in the suite: G and E input their bits, one product.
+   correlated OT (one IKNP session per job, whose s is the garbling Δ), tables in one message.
+4. Convert. Z_2^64 (additive): G encrypts r + v under each output label, E opens the word of
+   its label: additive shares (−r, r + v) of the bit v in the same message as the tables
+   (mpc.gc.garble, 16 B per comparison, no extra round). Fields: the output stays XOR-shared,
+   b = b_G ⊕ b_E (free: the two colour bits), and b = b_G + b_E − 2·b_G·b_E in the suite: G and
+   E input their bits, one product.
 
 Threat model: semi-honest; the two parties G and E must not collude (the conversion in step 1
 and the garbled circuit reveal nothing to either alone); for Shamir additionally t < n/2.
-Rounds: [1 gather] + [1 mask] + 2 + (1 for additive, 2 for Shamir): `mpc.dsl.ir.compare_steps`.
+Rounds: [1 gather] + [1 mask] + 2 + (1 for additive, 2 for Shamir), or for Z_2^64 [1 gather] +
+b + 1 with b pipelined batches: `mpc.dsl.ir.compare_steps`.
 References: D. Demmler, T. Schneider, M. Zohner, "ABY", NDSS 2015 (conversions);
 V. Kolesnikov, A.-R. Sadeghi, T. Schneider, CANS 2009 (comparator); PROTOCOLS.md §1.6–§1.7.
 """
@@ -40,9 +44,6 @@ from mpc.gc.garble import EvaluateSession, GarbleSession
 from mpc.gc.library import equal, greater, sign_of_sum
 from mpc.gc.plan import DEFAULT_CHUNK
 from mpc.gc.protocol import MAX_CHUNK, evaluator, garbler
-from mpc.ot.iknp import KAPPA as KAPPA_OT
-from mpc.ot.iknp import correlated_corrections, correlated_finish, padded
-from mpc.ot.payload import expect_array
 from mpc.ot.protocol import setup_receiver, setup_sender
 from mpc.protocols.compose import concurrently
 from mpc.protocols.context import (
@@ -73,11 +74,10 @@ class CompareItem:
     triple: tuple[np.ndarray, ...] | None  # additive: Beaver material for the conversion
 
 
-def _send_garbling_key(garbling: GarbleSession) -> Run[None]:
+def _send_garbling_key(key: bytes, chunk: int) -> Run[None]:
     """G → E: the job's garbling key and chunk size, in the second set-up round."""
     yield Exchange()
-    key = np.frombuffer(garbling.key, dtype=np.uint8).copy()
-    yield Exchange({EVALUATOR: [key, np.array([garbling.chunk], dtype=U64)]})
+    yield Exchange({EVALUATOR: [np.frombuffer(key, np.uint8).copy(), np.array([chunk], U64)]})
 
 
 def _receive_garbling_key() -> Run[EvaluateSession]:
@@ -88,40 +88,35 @@ def _receive_garbling_key() -> Run[EvaluateSession]:
     return EvaluateSession(key, chunk=chunk)
 
 
-def setup_sessions(ctx: Context, *, both_directions: bool) -> Run[None]:
+def setup_sessions(ctx: Context) -> Run[None]:
     """The job's OT and garbling sessions between G and E: 2 rounds, once per job.
 
-    IKNP with G as sender (the evaluator's input labels by Δ-OT) and, for two-party additive
-    sharing, also with E as sender (the conversion's bit products); G's garbling key travels in
-    the second round, so every comparison of the job is one garbling session (the gate counter,
-    hence every tweak, continues from one comparison to the next).
+    IKNP with G as sender (the evaluator's input labels by correlated OT) and s_0 = 1, so s is
+    also the job's garbling Δ; G's garbling key travels in the second round, so every comparison
+    of the job is one garbling session (the gate counter, hence every tweak, continues from one
+    comparison to the next).
     """
     me = ctx.party
     if me not in (GARBLER, EVALUATOR):
         yield Exchange()
         yield Exchange()
         return
-    garbler_side = me == GARBLER
-    peer = EVALUATOR if garbler_side else GARBLER
-    garbling = GarbleSession(ctx.rng, chunk=DEFAULT_CHUNK) if garbler_side else None
-    runs: list[Run[Any]] = [
-        setup_sender(ctx.rng, peer, ctx.session)
-        if garbler_side
-        else setup_receiver(ctx.rng, peer, ctx.session),
-        _send_garbling_key(garbling) if garbling is not None else _receive_garbling_key(),
-    ]
-    if both_directions:
-        back = ctx.session + b"back"
-        runs.append(
-            setup_receiver(ctx.rng, peer, back)
-            if garbler_side
-            else setup_sender(ctx.rng, peer, back)
+    if me == GARBLER:
+        key = ctx.rng.bytes(KEY_BYTES)
+        sender, _ = yield from concurrently(
+            [
+                setup_sender(ctx.rng, EVALUATOR, ctx.session, free_xor=True),
+                _send_garbling_key(key, DEFAULT_CHUNK),
+            ]
         )
-    results = yield from concurrently(runs)
-    ctx.sessions["ot"] = results[0]
-    ctx.sessions["gc"] = garbling if garbling is not None else results[1]
-    if both_directions:
-        ctx.sessions["ot_back"] = results[2]
+        ctx.sessions["ot"] = sender
+        ctx.sessions["gc"] = GarbleSession(ctx.rng, chunk=DEFAULT_CHUNK, delta=sender.s, key=key)
+        return
+    receiver, evaluating = yield from concurrently(
+        [setup_receiver(ctx.rng, GARBLER, ctx.session), _receive_garbling_key()]
+    )
+    ctx.sessions["ot"] = receiver
+    ctx.sessions["gc"] = evaluating
 
 
 def received_bytes(received: Mapping[int, Payload], peer: int, index: int, size: int) -> bytes:
@@ -159,12 +154,9 @@ def group_circuit(width: int, test: str, ring: bool) -> Circuit:
 
 def _bits(lo: np.ndarray, hi: np.ndarray | None, width: int) -> np.ndarray:
     """Little-endian bits (n, width) of integers given as one or two uint64 words."""
-    low = ((lo[:, None] >> np.arange(min(width, 64), dtype=U64)) & U64(1)).astype(np.uint8)
-    if width <= 64:
-        return low
-    assert hi is not None
-    high = ((hi[:, None] >> np.arange(width - 64, dtype=U64)) & U64(1)).astype(np.uint8)
-    return np.concatenate([low, high], axis=1)
+    words = lo.reshape(-1, 1) if hi is None else np.column_stack([lo, hi])
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return np.ascontiguousarray(bits[:, :width])
 
 
 def compare(ctx: Context, items: list[CompareItem], label: int) -> ProtocolRun:
@@ -286,17 +278,17 @@ def compare(ctx: Context, items: list[CompareItem], label: int) -> ProtocolRun:
 def _pipelined(
     ctx: Context, circuit: Circuit, inputs: Mapping[int, np.ndarray], size: int, batches: int
 ) -> Run[np.ndarray]:
-    """`_garble_and_convert_with_ot` on `batches` slices, batch i starting in round i: in each
-    round the garbler garbles one batch while the evaluator evaluates the one before and extends
-    OTs for the next (batches + 2 rounds; messages of one round travel together)."""
+    """`_garble_to_additive` on `batches` slices, batch i starting in round i: in each round
+    the garbler garbles one batch while the evaluator evaluates the one before and extends OTs
+    for the next (batches + 1 rounds; messages of one round travel together)."""
     if batches == 1:
-        return (yield from _garble_and_convert_with_ot(ctx, circuit, inputs, size))
+        return (yield from _garble_to_additive(ctx, circuit, inputs, size))
     runs: list[Run[Any]] = []
     for index, (start, stop) in enumerate(batch_bounds(size, batches)):
         part = {g: bits[start:stop] for g, bits in inputs.items()}
-        runs.append(_after(index, _garble_and_convert_with_ot(ctx, circuit, part, stop - start)))
+        runs.append(_after(index, _garble_to_additive(ctx, circuit, part, stop - start)))
     if ctx.party not in (GARBLER, EVALUATOR):
-        for _ in range(batches + 2):
+        for _ in range(batches + 1):
             yield Exchange()
         return np.zeros(size, dtype=U64)
     parts = yield from concurrently(runs)
@@ -310,71 +302,33 @@ def _after(rounds: int, run: Run[Any]) -> Run[Any]:
     return (yield from run)
 
 
-def _garble_and_convert_with_ot(
+def _garble_to_additive(
     ctx: Context, circuit: Circuit, inputs: Mapping[int, np.ndarray], size: int
 ) -> Run[np.ndarray]:
-    """Additive shares in Z_2^64 of b = b_G ⊕ b_E, in three rounds.
+    """Additive shares in Z_2^64 of the circuit's output bit, in two rounds:
 
     A  E → G  the IKNP matrix for E's input bits;
-    B  G → E  labels, OT corrections and tables, and G's IKNP matrix for its own output share
-              b_G (G is the OT receiver of the job's second session, with choices b_G);
-    C  E → G  the correlated-OT corrections with Δ_j = b_E,j: G gets x_j + b_G,j·b_E,j, E keeps
-              −x_j; then b = b_G + b_E − 2·b_G·b_E from these shares of the product.
-    One correlated OT of one 64-bit word per bit (16 B + 8 B), no triple.
+    B  G → E  G's labels, the tables and the two words per comparison that give E r + v
+              (mpc.gc.garble: G keeps −r).
     """
     me = ctx.party
-    if me not in (GARBLER, EVALUATOR):
-        for _ in range(3):
-            yield Exchange()
-        return np.zeros(size, dtype=U64)
     if me == GARBLER:
-        decoded: list[np.ndarray] = []
-        run = garbler(
-            ctx.rng, EVALUATOR, circuit, inputs, size, session=ctx.session, reveal="shared",
+        out = yield from garbler(
+            ctx.rng, EVALUATOR, circuit, inputs, size, session=ctx.session, reveal="additive",
             ot_sender=ctx.sessions["ot"], gc=ctx.sessions["gc"], frame_gates=ONE_FRAME,
-            on_decode=decoded.extend,
         )  # fmt: skip
-        received = yield next(run)  # A
-        tables = run.send(received)
-        b_g = decoded[0][:, 0]
-        receiver = ctx.sessions["ot_back"]
-        batch = receiver.extend(b_g)
-        yield Exchange({EVALUATOR: [*tables.send[EVALUATOR], batch.u]}, tables.expect)  # B
-        try:
-            run.send({})
-            raise AssertionError("the garbler sends everything in one frame")
-        except StopIteration:
-            pass
-        received = yield Exchange({}, frozenset({EVALUATOR}))  # C
-        y = expect_array(received, EVALUATOR, 0, U64, (size, 1), "conversion corrections")
-        product = correlated_finish(receiver, batch, y, additive=True)[:, 0]
-        bit: np.ndarray = np.subtract(b_g.astype(U64), np.multiply(product, U64(2)), dtype=U64)
-        return bit
-    run = evaluator(
-        ctx.rng, GARBLER, circuit, inputs, size, session=ctx.session, reveal="shared",
-        ot_receiver=ctx.sessions["ot"], gc=ctx.sessions["gc"],
-    )  # fmt: skip
-    received = yield next(run)  # A
-    run.send(received)  # the evaluator now waits for B
-    received = yield Exchange({}, frozenset({GARBLER}))  # B
-    message = list(received.get(GARBLER, []))
-    if not message:
-        raise RemoteProtocolError(GARBLER, "empty garbling message")
-    u = message.pop()
-    try:
-        run.send({GARBLER: message})
-        raise AssertionError("the evaluator receives everything in one frame")
-    except StopIteration as stop:
-        out = stop.value
+    elif me == EVALUATOR:
+        out = yield from evaluator(
+            ctx.rng, GARBLER, circuit, inputs, size, session=ctx.session, reveal="additive",
+            ot_receiver=ctx.sessions["ot"], gc=ctx.sessions["gc"],
+        )  # fmt: skip
+    else:
+        yield Exchange()
+        yield Exchange()
+        return np.zeros(size, dtype=U64)
     assert out is not None
-    b_e = out[0][:, 0].astype(U64)
-    sender = ctx.sessions["ot_back"]
-    shape = (KAPPA_OT, padded(size) // 8)
-    batch = sender.extend(expect_array({GARBLER: [u]}, GARBLER, 0, np.uint8, shape, "u"), size)
-    x0, y = correlated_corrections(sender, batch, b_e.reshape(-1, 1), additive=True)
-    yield Exchange({GARBLER: [y]})  # C
-    mine: np.ndarray = np.add(b_e, np.multiply(x0[:, 0], U64(2)), dtype=U64)
-    return mine
+    share: np.ndarray = out[0][:, 0]
+    return share
 
 
 def reshare_label(label: int) -> int:
