@@ -26,13 +26,13 @@ from mpc.errors import MpcError, RemoteProtocolError, to_wire
 from mpc.field import DOMAINS
 from mpc.net import tls
 from mpc.net.channel import Channel
-from mpc.preprocessing.dealer import Corrections, deal
+from mpc.preprocessing.dealer import CORRECTED, Corrections, deal
 from mpc.rng import Csprng
 from mpc.suite import Need
 from mpc.wire import DEAL, DEALT, ERROR, Frame
 
 log = logging.getLogger("mpc.dealer")
-KINDS = ("triple", "square", "matrix", "trunc")
+KINDS = tuple(CORRECTED)  # the kinds of material a dealer makes
 
 
 def needs_to_wire(needs: tuple[Need, ...]) -> list[list[Any]]:

@@ -115,8 +115,11 @@ class Engine:
         self._pending: dict[tuple[int, int, int], Any] = {}
         self._result = PartyResult(party)
         needs = plan.needs()
-        # the job's OT and garbling sessions, for comparisons and imported circuits
-        self._compares = any(node.op in ("compare", "garble") for node in plan.nodes)
+        # the job's OT and garbling sessions, for garbled comparisons and imported circuits
+        self._compares = any(
+            node.op == "garble" or (node.op == "compare" and not self._ops.boolean_comparisons)
+            for node in plan.nodes
+        )
         self._provider: MadeByParties | None = None
         if needs and plan.preprocessing == DEALER:
             if dealer is None:

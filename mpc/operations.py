@@ -17,6 +17,7 @@ from mpc.dsl.arith import key_from_attr
 from mpc.dsl.ir import ConstArray
 from mpc.errors import LocalProtocolError, PreprocessingError
 from mpc.preprocessing import Store
+from mpc.protocols.bitcompare import BitCompareItem, bitcompare
 from mpc.protocols.compare import CompareItem, compare
 from mpc.protocols.context import Context, ProtocolRun, Run
 from mpc.protocols.garble import run_circuit
@@ -26,6 +27,7 @@ from mpc.protocols.multiply import BeaverItem, ReshareItem, ResharePads, beaver,
 from mpc.protocols.reveal import RevealItem, reveal
 from mpc.protocols.truncate import TruncItem, truncate
 from mpc.results import decode_value
+from mpc.suite import boolean_comparisons
 
 Value = np.ndarray
 
@@ -45,6 +47,8 @@ class Operations:
         self.domain = ctx.domain
         self._store = store
         self._pads = pads  # takes (and forgets) the precomputed resharing pads of a node
+        # two additive parties with a dealer compare on boolean shares, not by garbling
+        self.boolean_comparisons = boolean_comparisons(plan.suite, plan.domain, plan.preprocessing)
 
     def secret(self, node_id: int) -> bool:
         return self.plan.nodes[node_id].vtype.secret
@@ -121,6 +125,12 @@ class Operations:
                     ctx, [self._local_product(n, a) for n, a in zip(nodes, args, strict=True)]
                 )
             return beaver(ctx, [self._beaver_item(n, a) for n, a in zip(nodes, args, strict=True)])
+        if op == "compare" and self.boolean_comparisons:
+            words = [
+                BitCompareItem(self.share_of(node.args[0], a[0]), self.material(node, "bitcompare"))
+                for node, a in zip(nodes, args, strict=True)
+            ]
+            return bitcompare(ctx, words, nodes[0].attr("test"), nodes[0].attr("width"))
         if op == "compare":
             comparisons = []
             beaver_conversion = ctx.suite.protocol == "additive" and ctx.domain.name != "Z_2^64"

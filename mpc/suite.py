@@ -93,6 +93,58 @@ def pipeline_batches(sizes: Sequence[int]) -> int:
     return max(min(PIPELINE_DEPTH, -(-size // PIPELINE_BATCH)) for size in (1, *sizes))
 
 
+def boolean_comparisons(suite: Suite, domain: str, provider: str | None) -> bool:
+    """Whether comparisons run on boolean shares with the dealer's word triples
+    (mpc.protocols.bitcompare) instead of a garbled circuit: two additive parties in Z_2^64
+    whose deployment has a dealer."""
+    return (
+        suite.protocol == "additive"
+        and suite.n_parties == 2
+        and domain == "Z64"
+        and provider == DEALER
+    )
+
+
+def _span(width: int, test: str) -> int:
+    return max(1, width - 1 if test == "ltz" else width)
+
+
+def boolean_levels(width: int, test: str) -> int:
+    """Levels of the word-wise prefix (ltz: the carry into bit width − 1, over width − 1 bits)
+    or AND tree (eqz: over width bits) of a boolean comparison."""
+    return (_span(width, test) - 1).bit_length()
+
+
+def boolean_lane(width: int, test: str) -> int:
+    """Bits of a comparison's lane in a 64-bit word: the span rounded up to a power of two
+    (64 // lane comparisons share each word)."""
+    return 1 << boolean_levels(width, test)
+
+
+def boolean_words(size: int, width: int, test: str) -> int:
+    """64-bit words that `size` comparisons take."""
+    lanes = 64 // boolean_lane(width, test)
+    return -(-size // lanes)
+
+
+def boolean_ands(width: int, test: str) -> int:
+    """64-bit word ANDs per comparison: ltz 1 (generate) + 2 per prefix level but the last
+    (propagate and generate) + 1; eqz 1 per level."""
+    levels = boolean_levels(width, test)
+    if test != "ltz":
+        return levels
+    return 1 + max(0, 2 * levels - 1)
+
+
+def boolean_and_rounds(width: int, test: str) -> list[int]:
+    """Word ANDs per comparison in each AND round, in order (the rounds before the final one
+    that turns the bit into an additive share)."""
+    levels = boolean_levels(width, test)
+    if test != "ltz":
+        return [1] * levels
+    return [1] + [2] * max(0, levels - 1) + ([1] if levels else [])
+
+
 def batch_bounds(total: int, batches: int) -> list[tuple[int, int]]:
     """`total` items cut into `batches` contiguous, nearly equal ranges."""
     cuts = [total * k // batches for k in range(batches + 1)]

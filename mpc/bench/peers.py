@@ -130,7 +130,7 @@ def peers() -> tuple[Peer, ...]:
                 ("secure_sum", (PeerRun("tfp", 3, "additive-3", *CRYPTEN_TFP),)),
                 ("mul", (crypten_2, PeerRun("tfp", 3, "additive-3-dealer", *CRYPTEN_TFP))),
                 ("matmul", (crypten_2,)),
-                ("compare", (PeerRun("tfp", 2, "additive-2", *CRYPTEN_TFP_2),)),
+                ("compare", (crypten_2,)),
                 ("inner_product", (crypten_2,)),
             ),
         ),
@@ -150,12 +150,8 @@ def peers() -> tuple[Peer, ...]:
                 ("mul", products),
                 ("matmul", products),
                 (
-                    "compare",  # our comparisons need no preprocessing: additive-2 for both
-                    (
-                        aby3,
-                        PeerRun("semi2k", 2, "additive-2", *SPU_SEMI2K),
-                        PeerRun("cheetah", 2, "additive-2", *SPU_CHEETAH),
-                    ),
+                    "compare",  # dealer-free comparisons need no preprocessing: additive-2
+                    (aby3, semi2k, PeerRun("cheetah", 2, "additive-2", *SPU_CHEETAH)),
                 ),
                 ("inner_product", products),
             ),

@@ -152,7 +152,7 @@ TARGETS = (
         "compare", 10**5, "additive-2", peer="mpyc shamir-3", at_most=0.05,
     ),
     Target(
-        "comparisons (dealer provider: the same plan, no triples) ≥ CrypTen 2-party at 10^5",
-        "compare", 10**5, peer="crypten tfp-2", at_most=1.0,
+        "2-party comparisons with the dealer provider ≥ CrypTen 2-party at 10^5",
+        "compare", 10**5, "additive-2-dealer", peer="crypten tfp-2", at_most=1.0,
     ),
 )  # fmt: skip

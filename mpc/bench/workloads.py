@@ -162,12 +162,14 @@ def registry(root: Path = ROOT) -> Registry:
             "compare",
             "circuits/millionaires.py",
             Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6)),
-            (ADDITIVE_2, SHAMIR_3),  # additive-2 needs no preprocessing at all: dealer-free
+            # additive-2: garbled, no preprocessing at all; -dealer: boolean shares, its triples
+            (ADDITIVE_2, ADDITIVE_2_DEALER, SHAMIR_3),
             compare_prepare,
             operations=linear,
             operation="comparisons",
             peer_bits=31,
-            description="[a_i > b_i] of two parties' 32-bit integers (garbled circuit)",
+            description="[a_i > b_i] of two parties' 32-bit integers (garbled circuit; with a "
+            "dealer: boolean shares and its word triples)",
         ),
         Workload(
             "inner_product",

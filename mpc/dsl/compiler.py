@@ -201,7 +201,7 @@ def compile(circuit: Circuit, spec: CompileSpec) -> Plan:
     if not any(node.op == "reveal" for node in nodes):
         raise CompileError(f"circuit {circuit.name} reveals nothing: call dsl.reveal()")
     domain, provider = choose_domain(nodes, suite, spec.preprocessing)
-    prologue, layers = schedule(nodes, suite, domain)
+    prologue, layers = schedule(nodes, suite, domain, provider)
     return Plan(
         circuit=circuit.name,
         suite=suite,
@@ -227,9 +227,14 @@ def choose_domain(nodes: list[Node], suite: Suite, provider: str | None) -> tupl
     """
     widths = [node.attr("width") for node in nodes if node.op == "trunc"]
     compared = [node.attr("width") for node in nodes if node.op == "compare"]
-    # (a comparison consumes a triple only in a field, which the other material already forces)
+    # (a comparison consumes a triple only in a field, which the other material already forces,
+    # and, between two additive parties, the word triples of a dealer if the job has one)
     consumes = bool(widths) or (
-        suite.protocol == "additive" and any(node.op in PRODUCTS for node in nodes)
+        suite.protocol == "additive"
+        and (
+            any(node.op in PRODUCTS for node in nodes)
+            or (provider == DEALER and suite.n_parties == 2 and bool(compared))
+        )
     )
     if provider is not None or consumes:
         if provider is None:

@@ -23,7 +23,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpc.dsl.ir import Node
-from mpc.suite import KAPPA, Need, Suite, batch_bounds, pipeline_batches
+from mpc.suite import (
+    KAPPA,
+    Need,
+    Suite,
+    batch_bounds,
+    boolean_ands,
+    boolean_comparisons,
+    boolean_words,
+    pipeline_batches,
+)
 
 PRODUCTS = ("mul", "square", "matmul")
 
@@ -83,11 +92,22 @@ def compare_widths(width: int, test: str, domain: str) -> tuple[int, int]:
     return bits, bits if test == "ltz" else bits - 1
 
 
-def compare_cost(nodes: Sequence[Node], suite: Suite, domain: str, element_bytes: int) -> NodeCost:
-    """Payload bytes of one comparison group (mpc.protocols.compare), per party."""
+def compare_cost(
+    nodes: Sequence[Node],
+    suite: Suite,
+    domain: str,
+    element_bytes: int,
+    provider: str | None = None,
+) -> NodeCost:
+    """Payload bytes of one comparison group (mpc.protocols.compare or, with a dealer between
+    two additive parties, mpc.protocols.bitcompare), per party."""
     n, t = suite.n_parties, suite.threshold
     sent = [0] * n
     size = sum(node.size for node in nodes)
+    if boolean_comparisons(suite, domain, provider):  # 16 B per word AND, 1 B to convert
+        width, test = nodes[0].attr("width"), nodes[0].attr("test")
+        words = sum(boolean_words(node.size, width, test) for node in nodes)
+        return NodeCost((16 * boolean_ands(width, test) * words + size,) * n, (0,) * n)
     payload = size * element_bytes
     bits, ands = compare_widths(nodes[0].attr("width"), nodes[0].attr("test"), domain)
     holders = range(n) if suite.protocol == "additive" else range(t + 1)
@@ -133,8 +153,14 @@ def _garble(count: int, bits: int, ands: int) -> tuple[int, int]:
     return garbler, 16 * _padded(count * bits)
 
 
-def node_needs(node: Node, nodes: Sequence[Node], suite: Suite, domain: str) -> Need | None:
+def node_needs(
+    node: Node, nodes: Sequence[Node], suite: Suite, domain: str, provider: str | None = None
+) -> Need | None:
     """The preprocessed material `node` consumes, if any."""
+    if node.op == "compare" and boolean_comparisons(suite, domain, provider):
+        width, test = node.attr("width"), node.attr("test")
+        words = (boolean_ands(width, test), boolean_words(node.size, width, test))
+        return Need(node.id, "bitcompare", (words, (node.size,)), 0, width)
     if node.op == "compare" and suite.protocol == "additive" and domain != "Z64":
         return Need(node.id, "triple", (node.shape,))  # the conversion's product (Beaver)
     if node.op == "trunc":

@@ -21,7 +21,7 @@ import numpy as np
 
 from mpc.dsl.types import VType
 from mpc.errors import CompileError
-from mpc.suite import Suite, pipeline_batches
+from mpc.suite import Suite, boolean_and_rounds, boolean_comparisons, pipeline_batches
 
 AttrValue = int | str | bool | float | bytes | tuple[Any, ...] | None
 
@@ -75,7 +75,7 @@ class Node:
         return [self.id, self.op, list(self.args), attrs, list(self.shape), vtype]
 
 
-StepsRule = Callable[[Node, Suite, str], int]  # (node, suite, domain) → rounds
+StepsRule = Callable[[Node, Suite, str, str | None], int]  # (node, suite, domain, provider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +89,24 @@ class OpSpec:
     doc: str
 
 
-def _local(node: Node, suite: Suite, domain: str) -> int:
+def _local(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
     return 0
 
 
-def _one_round(node: Node, suite: Suite, domain: str) -> int:
+def _one_round(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
     return 1
 
 
-def _input_steps(node: Node, suite: Suite, domain: str) -> int:
+def _input_steps(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
     return 1 if suite.protocol == "shamir" else 0  # additive shares come from pair-key seeds
 
 
-def compare_steps(node: Node, suite: Suite, domain: str) -> int:
-    """Rounds of a comparison (mpc.protocols.compare): gather two-party shares, mask (fields),
-    garble (2), and turn the XOR-shared bit back into the suite's sharing."""
+def compare_steps(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
+    """Rounds of a comparison: with a dealer's word triples (mpc.protocols.bitcompare) its AND
+    rounds and one to convert; else (mpc.protocols.compare) gather two-party shares, mask
+    (fields), garble (2), and turn the XOR-shared bit back into the suite's sharing."""
+    if boolean_comparisons(suite, domain, provider):
+        return len(boolean_and_rounds(node.attr("width"), node.attr("test"))) + 1
     holders = suite.n_parties if suite.protocol == "additive" else suite.threshold + 1
     gather = 1 if holders > 2 else 0  # the other holders' parts go to the garbler/evaluator
     mask = 0 if domain == "Z64" else 1
@@ -113,13 +116,13 @@ def compare_steps(node: Node, suite: Suite, domain: str) -> int:
     return gather + mask + 2 + convert
 
 
-def _reveal_steps(node: Node, suite: Suite, domain: str) -> int:
+def _reveal_steps(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
     # Shares for the driver, and public values, need no exchange between the parties; nor do
     # the bits of a garbled circuit (its run delivered them to their receivers).
     return 1 if node.attr("to") and node.vtype.secret and node.vtype.kind != "bits" else 0
 
 
-def _garble_steps(node: Node, suite: Suite, domain: str) -> int:
+def _garble_steps(node: Node, suite: Suite, domain: str, provider: str | None) -> int:
     steps: int = node.attr("steps")  # from the circuit, its rows and its receivers (gc.plan)
     return steps
 

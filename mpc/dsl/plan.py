@@ -34,6 +34,7 @@ NEED_NAMES = {
     "square": "square_pairs",
     "matrix": "matrix_triple_elements",
     "trunc": "truncation_pairs",
+    "bitcompare": "comparison_material",
 }
 
 
@@ -164,7 +165,10 @@ class Plan:
 
     def needs(self) -> tuple[Need, ...]:
         """The preprocessed material of every node, in node order."""
-        found = (node_needs(node, self.nodes, self.suite, self.domain) for node in self.nodes)
+        found = (
+            node_needs(node, self.nodes, self.suite, self.domain, self.preprocessing)
+            for node in self.nodes
+        )
         return tuple(need for need in found if need is not None)
 
     def cost(self) -> Cost:
@@ -176,7 +180,11 @@ class Plan:
             for group in layer.groups:
                 if group.op == "compare":
                     members = [self.nodes[i] for i in group.nodes]
-                    costs.append(compare_cost(members, self.suite, self.domain, self.element_bytes))
+                    costs.append(
+                        compare_cost(
+                            members, self.suite, self.domain, self.element_bytes, self.preprocessing
+                        )
+                    )
         for c in costs:
             for party in range(n):
                 sent[party] += c.sent[party]

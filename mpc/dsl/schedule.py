@@ -54,29 +54,29 @@ def group_key(node: Node) -> tuple[Any, ...]:
     return (node.op,)
 
 
-def steps_of(node: Node, suite: Suite, domain: str) -> int:
-    return OPS[node.op].steps(node, suite, domain)
+def steps_of(node: Node, suite: Suite, domain: str, provider: str | None = None) -> int:
+    return OPS[node.op].steps(node, suite, domain, provider)
 
 
 def schedule(
-    nodes: list[Node], suite: Suite, domain: str
+    nodes: list[Node], suite: Suite, domain: str, provider: str | None = None
 ) -> tuple[tuple[int, ...], tuple[Layer, ...]]:
     """(prologue, layers) for densely numbered nodes in trace order."""
     depth = [0] * len(nodes)
     for node in nodes:
         base = max((depth[a] for a in node.args), default=0)
-        depth[node.id] = base + 1 if steps_of(node, suite, domain) else base
+        depth[node.id] = base + 1 if steps_of(node, suite, domain, provider) else base
     n_layers = max(depth, default=0)
     interactive: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in range(n_layers + 1)]
     local: list[list[int]] = [[] for _ in range(n_layers + 1)]
     for node in nodes:
-        if steps_of(node, suite, domain):
+        if steps_of(node, suite, domain, provider):
             interactive[depth[node.id]].setdefault(group_key(node), []).append(node.id)
         else:
             local[depth[node.id]].append(node.id)
     layers = []
     for d in range(1, n_layers + 1):
         groups = tuple(Group(key[0], tuple(ids)) for key, ids in interactive[d].items())
-        steps = max(steps_of(nodes[g.nodes[0]], suite, domain) for g in groups)
+        steps = max(steps_of(nodes[g.nodes[0]], suite, domain, provider) for g in groups)
         layers.append(Layer(groups, steps, tuple(local[d])))
     return tuple(local[0]), tuple(layers)

@@ -5,7 +5,10 @@ session, like the parties' pair keys). Party i derives every component share as
 G(k_i, "dealer", node, component); the dealer derives them all as well, computes the relation,
 and sends the last party one correction per computed component:
     c_{n−1} = a·b − Σ_{i<n−1} c_i   (triples; squares and matrix triples alike),
-    low_{n−1}, mask_{n−1}            (truncation masks, r' and r'' chosen by the dealer).
+    low_{n−1}, mask_{n−1}            (truncation masks, r' and r'' chosen by the dealer),
+    c_{n−1} = (⊕a_i ∧ ⊕b_i) ⊕ ⊕_{i<n−1} c_i,  value_{n−1} = ρ − Σ_{i<n−1} value_i
+                                     (`bitcompare`: word triples, XOR-shared, and daBits with
+                                      ρ = bit 0 of ⊕ bit_i).
 Everything else is derived locally: the other n − 1 parties receive nothing at all.
 
 Threat model: a trusted third party. The dealer learns every party's material (never the
@@ -27,7 +30,13 @@ from mpc.preprocessing.store import Store, components
 from mpc.rng import Csprng
 from mpc.suite import KAPPA, Need
 
-CORRECTED = {"triple": ("c",), "square": ("c",), "matrix": ("c",), "trunc": ("low", "mask")}
+CORRECTED = {
+    "triple": ("c",),
+    "square": ("c",),
+    "matrix": ("c",),
+    "trunc": ("low", "mask"),
+    "bitcompare": ("c", "value"),
+}
 Corrections = dict[int, dict[str, np.ndarray]]
 
 
@@ -86,9 +95,24 @@ def deal(
             total = domain.add(total, seeded_share(domain, keys[party], session, need, name, shape))
         return total
 
+    def xored(need: Need, name: str, shape: tuple[int, ...], upto: int) -> np.ndarray:
+        total = np.zeros(shape, dtype=np.uint64)
+        for party in range(upto):
+            total ^= seeded_share(domain, keys[party], session, need, name, shape)
+        return total
+
     corrections: Corrections = {}
     for need in needs:
         parts = dict(components(need))
+        if need.kind == "bitcompare":
+            words, count = parts["a"], parts["value"]
+            c = xored(need, "a", words, last + 1) & xored(need, "b", words, last + 1)
+            rho = xored(need, "bit", count, last + 1) & np.uint64(1)
+            corrections[need.node] = {
+                "c": c ^ xored(need, "c", words, last),
+                "value": domain.sub(rho, shares(need, "value", count, last)),
+            }
+            continue
         if need.kind == "trunc":
             shape = parts["low"]
             low = domain.random_bits(rng, shape, need.bits)

@@ -6,6 +6,11 @@
 | `square` | a, c                             | c = a²                            |
 | `matrix` | a (m×k), b (k×n), c (m×n)        | c = a @ b                         |
 | `trunc`  | low, mask                        | low < 2^m, mask = r''·2^m + low   |
+| `bitcompare` | a, b, c (k × s words); bit, value (s) | c = a ∧ b and ⊕ bit ≡ value (mod 2) |
+
+`bitcompare` is XOR-shared except `value`: the word triples of k ANDs on the w words of s
+comparisons (several per word) and one daBit each (ρ = bit 0 of the XOR of the `bit` shares,
+additively shared as `value`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ def components(need: Need) -> list[tuple[str, tuple[int, ...]]]:
     if need.kind == "trunc":
         shape = need.shapes[0]
         return [("low", shape), ("mask", shape)]
+    if need.kind == "bitcompare":
+        words, count = need.shapes  # (k ANDs, w words), (s comparisons,)
+        return [("a", words), ("b", words), ("c", words), ("bit", count), ("value", count)]
     raise PreprocessingError(f"unknown kind of preprocessed material {need.kind!r}")
 
 
