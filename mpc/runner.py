@@ -133,16 +133,17 @@ async def _loop(
     offline = True
     # the engine times each stage by the host's monotonic clock (comparable across local parties)
     engine.clock = time.monotonic
-    engine.start()
+    await trio.to_thread.run_sync(engine.start)  # the first layer's local work, off the loop
     while True:
+        for peer, frame in engine.outbox():
+            queues[peer].send_nowait(frame)
         if engine.paused:  # its frames are queued: compute in a worker thread while they go out
             await trio.to_thread.run_sync(engine.resume)
+            continue  # send what the work made before anything else
         if offline and engine.phase != "offline":
             offline = False
             if online_starts is not None:
                 online_starts()
-        for peer, frame in engine.outbox():
-            queues[peer].send_nowait(frame)
         if progress is not None and engine.progress != reported:
             reported = engine.progress
             progress(reported)
@@ -150,8 +151,6 @@ async def _loop(
             return engine.result()
         if send_errors:
             raise send_errors[0]
-        if engine.paused:
-            continue
         finished = closed & engine.waiting_for()
         if finished:
             peer = min(finished)
