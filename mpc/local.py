@@ -66,11 +66,12 @@ def local_deployment(
     hosts: Sequence[str] | None = None,
     preprocessing: str | None = None,
     files: Sequence[Path] = (),
+    dealer_host: str = "127.0.0.1",
 ) -> Deployment:
     """A validated throw-away deployment (on loopback unless `hosts` names one address per party),
     written to `directory/local.toml`; with `preprocessing="dealer"` it declares a dealer on
-    loopback too. `files` (e.g. Bristol circuits a parameter names) join every party's allowed
-    circuits."""
+    `dealer_host` (loopback by default). `files` (e.g. Bristol circuits a parameter names) join
+    every party's allowed circuits."""
     if hosts is not None and len(hosts) != n_parties:
         raise ValueError(f"hosts names {len(hosts)} addresses for {n_parties} parties")
     ports = free_ports(n_parties + 1)
@@ -103,7 +104,7 @@ def local_deployment(
     if preprocessing is not None:
         data["deployment"]["preprocessing"] = preprocessing
     if preprocessing == DEALER:
-        data["dealer"] = {"host": "127.0.0.1", "port": ports[n_parties]}
+        data["dealer"] = {"host": dealer_host, "port": ports[n_parties]}
     path = directory / "local.toml"
     deployment = config.parse(data, path)
     path.write_text(config.to_toml(deployment))
@@ -158,13 +159,15 @@ async def run_local(
     command_prefix: Mapping[int, Sequence[str]] | None = None,
     preprocessing: str | None = None,
     progress: ProgressLine | None = None,
+    dealer_host: str = "127.0.0.1",
 ) -> JobOutcome:
     """Run one job between `n_parties` local party processes and return its outcome.
 
     `hosts` gives each party's listening address (default 127.0.0.1 for all); `command_prefix`
     maps a party id to words put before its `python -m mpc party ...` command. `preprocessing`
     names the provider (`mpc.suite.PROVIDERS`; default: the parties' own where one exists);
-    "dealer" also starts a trusted dealer process (`mpc dealer`) for the job.
+    "dealer" also starts a trusted dealer process (`mpc dealer`) for the job, listening on
+    `dealer_host` (an address of this host the parties can reach).
     """
     circuit = Path(circuit)
     directory = Path(tempfile.mkdtemp(prefix="mpc-local-"))
@@ -180,6 +183,7 @@ async def run_local(
             hosts=hosts,
             preprocessing=preprocessing,
             files=_named_files(params or {}),
+            dealer_host=dealer_host,
         )
         keys.generate_keys(deployment)
         outcome: JobOutcome | None = None

@@ -15,6 +15,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import trio
 
 from mpc.bench import peers as peer_module
 from mpc.bench.cli import summary_rows
@@ -35,6 +36,7 @@ from mpc.bench.spec import (
 from mpc.bench.suite import Options, Outcome, run_suite
 from mpc.bench.targets import TARGETS, Target, evaluate
 from mpc.bench.workloads import BRISTOL_CIRCUIT, aes_workload, registry
+from mpc.config import Timeouts
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "benchmarks" / "peers"
@@ -338,15 +340,41 @@ def test_bench_peer_drivers_refuse_what_they_do_not_run(peer: str) -> None:
     assert "nosuch" in done.stderr
 
 
-def test_bench_dealer_settings_are_skipped_on_the_emulated_wan(tmp_path: Path) -> None:
-    from mpc.bench import suite
+def test_bench_dealer_listens_where_the_network_puts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the emulated WAN the dealer listens on the root namespace's uplink address, which the
+    parties' namespaces route to; the deployment declares it there."""
+    from mpc import local
+    from mpc.bench import runner, wan
     from mpc.bench.runner import Network
 
+    deployment = local.local_deployment(
+        tmp_path,
+        ROOT / "circuits" / "secure_sum.py",
+        n_parties=2,
+        protocol="additive",
+        threshold=None,
+        inputs={},
+        timeouts=Timeouts(connect=1.0, round=1.0, job=1.0, idle=1.0),
+        hosts=["198.18.1.2", "198.18.2.2"],
+        preprocessing="dealer",
+        dealer_host=wan.DRIVER_ADDRESS,
+    )
+    assert deployment.dealer is not None
+    assert deployment.dealer.host == "198.18.0.2"
+    seen: dict[str, object] = {}
+
+    async def fake_run_local(circuit: object, **kw: object) -> object:
+        seen.update(kw)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(runner, "run_local", fake_run_local)
+    network = Network("wan", hosts=("198.18.1.2", "198.18.2.2"), dealer_host=wan.DRIVER_ADDRESS)
     mul = workload("mul")
-    options = Options(workloads=("mul",), settings=("additive-2-dealer",), sizes=(4,))
-    outcome = suite.Outcome()
-    wan = Network("wan", hosts=("198.18.1.2", "198.18.2.2"))
-    suite._run_workloads(ROOT, [mul], wan, options, PlainProgress(), outcome)
-    assert outcome.records == []
-    assert outcome.failures == []
-    assert outcome.notes == [f"wan: additive-2-dealer skipped: {suite._DEALER_ON_WAN}"]
+    setting = next(s for s in mul.settings if s.name == "additive-2-dealer")
+    prepared = mul.prepare(4, setting, tmp_path, 1)
+    with pytest.raises(RuntimeError, match="stop here"):
+        trio.run(lambda: runner._run_job(ROOT, mul, setting, prepared, network, 10.0))
+    assert seen["dealer_host"] == "198.18.0.2"
+    assert seen["preprocessing"] == "dealer"

@@ -42,6 +42,7 @@ class Network:
     info: dict[str, Any] = field(default_factory=dict)
     hosts: tuple[str, ...] | None = None  # one per party slot
     prefixes: tuple[tuple[str, ...], ...] | None = None  # one per party slot
+    dealer_host: str = "127.0.0.1"  # where a dealer (run by the driver's host) listens
 
     def placement(self, parties: int) -> tuple[list[str] | None, dict[int, tuple[str, ...]] | None]:
         if self.hosts is None:
@@ -78,6 +79,7 @@ async def _run_job(
             hosts=hosts,
             command_prefix=prefixes,
             preprocessing=setting.preprocessing,
+            dealer_host=network.dealer_host,
         )
 
 

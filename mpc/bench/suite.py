@@ -28,12 +28,6 @@ from mpc.bench.spec import AnyWorkload, MicroWorkload, Setting, Workload, parse_
 from mpc.bench.wan import WanError, WanSpec, unavailable, wan_network
 from mpc.bench.workloads import Registry, registry
 from mpc.errors import MpcError
-from mpc.suite import DEALER
-
-_DEALER_ON_WAN = (
-    "mpc.local starts the dealer process on 127.0.0.1 in the root namespace, which the parties "
-    "in their emulated-WAN namespaces cannot reach"
-)
 
 
 @dataclass(frozen=True)
@@ -136,13 +130,6 @@ def _run_workloads(
                         outcome.failures.append(f"{workload.name} {size:,}: {error}")
             continue
         settings = _settings(workload, options)
-        if network.hosts is not None:  # namespaces: no dealer there yet (see _DEALER_ON_WAN)
-            for setting in [s for s in settings if s.preprocessing == DEALER]:
-                note = f"{network.name}: {setting.name} skipped: {_DEALER_ON_WAN}"
-                if note not in outcome.notes:
-                    outcome.notes.append(note)
-                    progress.note(note)
-                settings.remove(setting)
         runs = [(s, size) for s in settings for size in _sizes(workload, options, s)]
         title = f"{workload.name} ({network.name})"
         with progress.task(title, len(runs) * options.repeats) as tick:

@@ -1,17 +1,17 @@
 """The emulated WAN: each party in its own network namespace, links with delay and rate.
 
 ```
- root namespace (driver)          router namespace                  party namespaces
+ root namespace (driver, dealer)  router namespace                  party namespaces
  mpcbXXXXXX 198.18.0.2  ── veth ── drv 198.18.0.1
                                    p0  198.18.1.1 ── veth ── eth0 198.18.1.2  (party 0)
                                    p1  198.18.2.1 ── veth ── eth0 198.18.2.2  (party 1) …
 ```
 Every packet a party sends is delayed by RTT/2 and paced at the link rate on its way out, so two
-parties see the target RTT between them (the driver, whose own packets are not delayed, sees
-RTT/2). Delay and rate come from `tc netem` on each party's interface when the kernel has it, and
-otherwise from `mpc.bench.relay` (a user-space netem on a TUN device in the router namespace, fed
-by policy routing). Addresses are in 198.18.0.0/15, the range reserved for benchmarking
-(RFC 2544); the namespaces have no route anywhere else.
+parties see the target RTT between them (the driver, whose own packets are not delayed, sees RTT/2;
+so does a dealer, which listens on 198.18.0.2). Delay and rate come from `tc netem` on each party's
+interface when the kernel has it, and otherwise from `mpc.bench.relay` (a user-space netem on a TUN
+device in the router namespace, fed by policy routing). Addresses are in 198.18.0.0/15, the range
+reserved for benchmarking (RFC 2544); the namespaces have no route anywhere else.
 
 `wan_network(...)` creates everything under names unique to this process, checks the emulated
 round trip and throughput with `mpc.bench.probe`, yields a `Network` for the runner, and always
@@ -37,6 +37,7 @@ from typing import Any
 from mpc.bench.runner import Network
 
 PREFIX = "mpcb-"
+DRIVER_ADDRESS = "198.18.0.2"  # the root namespace's end of the uplink: driver and dealer
 SUBNET = "198.18.0.0/15"
 MTU = 65000
 COMMAND_TIMEOUT = 20.0
@@ -194,7 +195,7 @@ class _Builder:
                 self.router,
             ]
         )
-        _run(["ip", "addr", "add", "198.18.0.2/24", "dev", self.uplink])
+        _run(["ip", "addr", "add", f"{DRIVER_ADDRESS}/24", "dev", self.uplink])
         _run(["ip", "link", "set", self.uplink, "mtu", str(MTU), "up"])
         _run(["ip", "-n", self.router, "addr", "add", "198.18.0.1/24", "dev", "drv"])
         _run(["ip", "-n", self.router, "link", "set", "drv", "mtu", str(MTU), "up"])
@@ -378,6 +379,7 @@ def wan_network(parties: int, spec: WanSpec | None = None) -> Iterator[Network]:
             info,
             hosts=tuple(builder.host(p) for p in range(parties)),
             prefixes=tuple(("ip", "netns", "exec", ns) for ns in builder.party_ns),
+            dealer_host=DRIVER_ADDRESS,
         )
     finally:
         problems = builder.teardown()
