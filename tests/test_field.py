@@ -288,3 +288,28 @@ def test_f61_small_scalars_take_the_short_path_exactly(c: int) -> None:
     assert F61.mul_scalar_add(a, c, b).tolist() == [
         (w + v) % p for w, v in zip(want, values[::-1], strict=True)
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(0, 7),
+    j=st.integers(0, 60),
+    negative=st.booleans(),
+    values=st.lists(st.integers(0, 2**61 - 2), min_size=1, max_size=20),
+)
+def test_f61_scalars_times_powers_of_two_take_the_rotation_path_exactly(
+    k: int, j: int, negative: bool, values: list[int]
+) -> None:
+    """c ≡ ±k·2^j (e.g. ±k/2, the weights between points two apart) is one small product and a
+    61-bit rotation; it must agree with plaintext, also fused with an addition."""
+    from mpc.field.mersenne61 import _small
+
+    p = 2**61 - 1
+    c = (-1 if negative else 1) * k * pow(2, j, p) % p
+    assert _small(c) is not None
+    a, b = arr(values), arr(values[::-1])
+    want = [(u * c) % p for u in values]
+    assert F61.mul_scalar(a, c).tolist() == want
+    assert F61.mul_scalar_add(a, c, b).tolist() == [
+        (w + v) % p for w, v in zip(want, values[::-1], strict=True)
+    ]

@@ -9,6 +9,7 @@ subtraction make it canonical (PROTOCOLS.md §4.1). Every kernel runs in place o
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -95,29 +96,51 @@ def _small_kernel(out: np.ndarray, a: np.ndarray, k: np.ndarray, tmp: np.ndarray
     _reduce(out, tmp)
 
 
-def _small_add_kernel(
-    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, tmp: np.ndarray
+@functools.lru_cache(maxsize=256)
+def _small(c: int) -> tuple[int, bool, int] | None:
+    """(k, negative, j) with c ≡ ±k·2^j (mod p), k < 8, when c is that small (Lagrange weights
+    and share points of small parties often are: ±k, or ±k/2 = ±k·2^60 for two points two
+    apart). Such products need one multiplication and a 61-bit rotation, not four products."""
+    for j in range(61):
+        scaled = c * pow(2, 61 - j, 2**61 - 1) % (2**61 - 1)  # c / 2^j
+        if scaled < 8:
+            return scaled, False, j
+        if (2**61 - 1) - scaled < 8:
+            return (2**61 - 1) - scaled, True, j
+    return None
+
+
+def _rotate(v: np.ndarray, j: np.ndarray, tmp: np.ndarray) -> None:
+    """v ← v·2^j mod p in place for canonical v: a rotation of the 61 bits (2^61 ≡ 1)."""
+    if not int(j):
+        return
+    np.right_shift(v, U64(61) - j, out=tmp)
+    np.left_shift(v, j, out=v)
+    np.bitwise_and(v, P, out=v)
+    np.bitwise_or(v, tmp, out=v)
+
+
+def _small_shift_kernel(
+    out: np.ndarray, a: np.ndarray, k: np.ndarray, j: np.ndarray, tmp: np.ndarray
 ) -> None:
+    """out ← a·k·2^j mod p for 0 ≤ k < 8."""
     _small_kernel(out, a, k, tmp)
+    _rotate(out, j, tmp)
+
+
+def _small_shift_add_kernel(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, j: np.ndarray, tmp: np.ndarray
+) -> None:
+    _small_shift_kernel(out, a, k, j, tmp)
     _add_kernel(out, out, b, tmp)
 
 
-def _small_sub_kernel(
-    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, tmp: np.ndarray
+def _small_shift_sub_kernel(
+    out: np.ndarray, a: np.ndarray, b: np.ndarray, k: np.ndarray, j: np.ndarray, tmp: np.ndarray
 ) -> None:
-    """out ← b − a·k mod p."""
-    _small_kernel(out, a, k, tmp)
+    """out ← b − a·k·2^j mod p."""
+    _small_shift_kernel(out, a, k, j, tmp)
     _sub_kernel(out, b, out, tmp)
-
-
-def _small(c: int) -> tuple[int, bool] | None:
-    """(k, negative) with c ≡ ±k (mod p) and k < 8, when c is that small (Lagrange weights and
-    share points of small parties often are): such products need one multiplication, not four."""
-    if c < 8:
-        return c, False
-    if (2**61 - 1) - c < 8:
-        return (2**61 - 1) - c, True
-    return None
 
 
 def _add_kernel(out: np.ndarray, a: np.ndarray, b: np.ndarray, tmp: np.ndarray) -> None:
@@ -152,7 +175,10 @@ class MersenneField61:
 
     def decode(self, elements: np.ndarray) -> np.ndarray:
         e = np.asarray(elements, dtype=U64).view(np.int64)
-        return np.where(e > self.exact_bound, e - np.int64(self.modulus), e)
+        out = (e > self.exact_bound).view(np.int8).astype(np.int64)  # 1 for negative values
+        out *= -np.int64(self.modulus)
+        out += e
+        return out
 
     def decode_scaled(self, elements: np.ndarray, frac_bits: int) -> np.ndarray:
         return self.decode(elements).astype(np.float64) / 2.0**frac_bits
@@ -187,8 +213,9 @@ class MersenneField61:
         out = np.empty(a.shape, dtype=U64)
         small = _small(c)
         if small is not None:
-            k, negative = small
-            chunked(_small_kernel, out.reshape(-1), [a.reshape(-1), np.array(k, U64)], 1)
+            k, negative, j = small
+            scalars = [np.array(k, U64), np.array(j, U64)]
+            chunked(_small_shift_kernel, out.reshape(-1), [a.reshape(-1), *scalars], 1)
             return self.neg(out) if negative else out
         limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
         chunked(_scalar_kernel, out.reshape(-1), [a.reshape(-1), *limbs], 4)
@@ -204,9 +231,10 @@ class MersenneField61:
         out = np.empty(a.shape, dtype=U64)
         small = _small(c)
         if small is not None:
-            k, negative = small
-            kernel = _small_sub_kernel if negative else _small_add_kernel
-            chunked(kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), np.array(k, U64)], 1)
+            k, negative, j = small
+            kernel = _small_shift_sub_kernel if negative else _small_shift_add_kernel
+            scalars = [np.array(k, U64), np.array(j, U64)]
+            chunked(kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), *scalars], 1)
             return out
         limbs = [np.array(c >> 32, dtype=U64), np.array(c & 0xFFFFFFFF, dtype=U64)]
         chunked(_scalar_add_kernel, out.reshape(-1), [a.reshape(-1), b.reshape(-1), *limbs], 4)
