@@ -32,6 +32,7 @@ from mpc.errors import (
 )
 from mpc.net.mesh import Mesh
 from mpc.node import PartyNode
+from mpc.wire import Frame
 from tests.conftest import SECURE_SUM, MakeDeployment, plaintext_sum, write_values
 
 
@@ -288,28 +289,33 @@ async def test_driver_abort_reaches_every_party(make_deployment: MakeDeployment)
     assert all(node.jobs_done == 0 for node in nodes)
 
 
-async def test_node_refuses_an_unknown_session_hello(make_deployment: MakeDeployment) -> None:
+async def hello_reply(deployment: Deployment, session: bytes) -> Frame:
+    """What party 0's node answers when party 1 dials it with a hello for `session`."""
     from mpc.net import tls
     from mpc.net.mesh import dial
-    from mpc.wire import ERROR, HELLO, Frame
+    from mpc.wire import HELLO
+
+    with trio.fail_after(10):
+        channel = await dial(
+            deployment.party(0),
+            context=tls.client_context(deployment, 1),
+            identities=tls.Identities.from_deployment(deployment),
+            deadline=trio.current_time() + 5,
+            limits=deployment.limits,
+        )
+        try:
+            await channel.send(Frame(session, 0, 0, 1, HELLO, {"fingerprint": "f"}))
+            return await channel.receive()
+        finally:
+            await channel.aclose()
+
+
+async def test_node_refuses_an_unknown_session_hello(make_deployment: MakeDeployment) -> None:
+    from mpc.wire import ERROR
 
     deployment = make_deployment(3, "shamir", values=VALUES3)
     async with running_nodes(deployment, [PartyNode(deployment, 0)]):
-        context = tls.client_context(deployment, 1)
-        identities = tls.Identities.from_deployment(deployment)
-        with trio.fail_after(10):
-            channel = await dial(
-                deployment.party(0),
-                context=context,
-                identities=identities,
-                deadline=trio.current_time() + 5,
-                limits=deployment.limits,
-            )
-            try:
-                await channel.send(Frame(b"x" * 16, 0, 0, 1, HELLO, {"fingerprint": "f"}))
-                reply = await channel.receive()
-            finally:
-                await channel.aclose()
+        reply = await hello_reply(deployment, b"x" * 16)
     assert reply.kind == ERROR
     assert "unknown or finished session" in reply.payload["message"]
 
@@ -319,9 +325,7 @@ async def test_node_names_who_aborted_a_session_to_a_peer_that_dials_late(
 ) -> None:
     """A late hello for a session this node aborted gets the abort's origin and reason back, so
     the late party reports an abort (a consequence), not a protocol error of this node."""
-    from mpc.net import tls
-    from mpc.net.mesh import dial
-    from mpc.wire import ABORT, HELLO, Frame
+    from mpc.wire import ABORT
 
     values = {**VALUES3, 2: [2**50]}  # out of the circuit's 40 bits: party 2 fails to prepare
     deployment = make_deployment(3, "shamir", values=values)
@@ -333,21 +337,7 @@ async def test_node_names_who_aborted_a_session_to_a_peer_that_dials_late(
             while not node._aborted:
                 await trio.sleep(0.02)
         (session,) = node._aborted
-        context = tls.client_context(deployment, 1)
-        identities = tls.Identities.from_deployment(deployment)
-        with trio.fail_after(10):
-            channel = await dial(
-                deployment.party(0),
-                context=context,
-                identities=identities,
-                deadline=trio.current_time() + 5,
-                limits=deployment.limits,
-            )
-            try:
-                await channel.send(Frame(session, 0, 0, 1, HELLO, {"fingerprint": "f"}))
-                reply = await channel.receive()
-            finally:
-                await channel.aclose()
+        reply = await hello_reply(deployment, session)
     assert reply.kind == ABORT
     assert reply.payload["origin"] == "driver"
     mesh = Mesh(1, session, deployment.limits)

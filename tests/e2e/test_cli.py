@@ -366,20 +366,22 @@ def test_plan_names_the_provider_and_the_material() -> None:
     assert "two-party" in refused.stderr
 
 
+def wealth_inputs(tmp_path: Path, a: np.ndarray, b: np.ndarray) -> list[str]:
+    """Parties 0 and 1's `wealth` CSVs, as `--input` arguments."""
+    arguments = []
+    for party, (name, column) in enumerate((("a", a), ("b", b))):
+        lines = ["wealth", *(str(v) for v in column)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
+        arguments += ["--input", f"{party}:wealth={tmp_path / f'{name}.csv'}"]
+    return arguments
+
+
 def test_local_millionaires_two_parties_no_preprocessing(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     a, b = rng.integers(0, 2**31, (2, 400))
     b[:40] = a[:40]  # ties give 0
-    for name, column in (("a", a), ("b", b)):
-        lines = ["wealth", *(str(v) for v in column)]
-        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
     circuit = ROOT / "circuits" / "millionaires.py"
-    inputs = [
-        "--input",
-        f"0:wealth={tmp_path / 'a.csv'}",
-        "--input",
-        f"1:wealth={tmp_path / 'b.csv'}",
-    ]
+    inputs = wealth_inputs(tmp_path, a, b)
     result = mpc("local", "-n", "2", str(circuit), *inputs, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -399,16 +401,8 @@ def test_local_millionaires_with_a_dealer_compares_on_boolean_shares(tmp_path: P
     rng = np.random.default_rng(6)
     a, b = rng.integers(-(2**31) + 1, 2**31, (2, 301))
     b[:30] = a[:30]
-    for name, column in (("a", a), ("b", b)):
-        lines = ["wealth", *(str(v) for v in column)]
-        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
     circuit = ROOT / "circuits" / "millionaires.py"
-    inputs = [
-        "--input",
-        f"0:wealth={tmp_path / 'a.csv'}",
-        "--input",
-        f"1:wealth={tmp_path / 'b.csv'}",
-    ]
+    inputs = wealth_inputs(tmp_path, a, b)
     result = mpc(
         "local", "-n", "2", "--preprocessing", "dealer", str(circuit), "--param", "bits=31",
         *inputs, "--json",
