@@ -424,3 +424,23 @@ def test_bench_inner_product_inputs_are_exact_decimals(tmp_path: Path) -> None:
     assert float(prepared.expected["dot"]) == pytest.approx(float(np.dot(x, y)), abs=1e-9)
     assert workload.check({"dot": prepared.expected["dot"] + 2**-24}, prepared) == []
     assert "off by" in workload.check({"dot": prepared.expected["dot"] + 0.01}, prepared)[0]
+
+
+def test_bench_peer_sizes_over_a_runs_cap_are_skipped_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer run that cannot fit a size (memory) is recorded as not run, with the reason; the
+    harness neither starts it nor waits for it."""
+    run = peer_module.PeerRun("p", 3, "shamir-3", "semi-honest", max_size=5, too_big="no memory")
+    fake = peer_module.Peer("fake", (), "pass", {"secure_sum": (run,)})
+    monkeypatch.setattr(peer_module, "get_peer", lambda name: fake)
+    monkeypatch.setattr(peer_module, "ensure_venv", lambda peer, root, log=None: Path("/nowhere"))
+    options = Options(
+        workloads=("secure_sum",), nets=(), compare=("fake",), sizes=(10,), out=tmp_path,
+        plots=False, results_md=tmp_path / "R.md",
+    )  # fmt: skip
+    outcome = run_suite(ROOT, options, PlainProgress())
+    (record,) = outcome.records
+    assert (record["kind"], record["peer"], record["workload"]) == ("peer", "fake", "secure_sum")
+    assert record["skipped"] == "p 10: not run: no memory"
+    assert outcome.failures == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -378,3 +379,33 @@ def test_bench_dealer_listens_where_the_network_puts_it(
         trio.run(lambda: runner._run_job(ROOT, mul, setting, prepared, network, 10.0))
     assert seen["dealer_host"] == "198.18.0.2"
     assert seen["preprocessing"] == "dealer"
+
+
+def test_bench_peer_party_death_ends_the_run_at_once_naming_the_signal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A party the kernel kills (as the out-of-memory killer does) fails the peer's run at once
+    with the signal named; the party still waiting for it is killed, not waited for."""
+    common = _common()
+    waiting = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stderr=subprocess.PIPE, text=True
+    )
+    dying = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = time.monotonic()
+    with pytest.raises(SystemExit):
+        common.party_results("fake", [waiting, dying], str(tmp_path))
+    assert time.monotonic() - started < 20
+    assert "fake party 1 was killed by SIGKILL" in capsys.readouterr().err
+    assert waiting.wait(timeout=10) != 0
+
+
+def test_bench_peer_party_exit_names_the_cause() -> None:
+    common = _common()
+    assert common._exit(3) == "exited with 3"
+    assert "SIGKILL" in common._exit(-9)
+    assert "out-of-memory" in common._exit(-9)
+    assert common._exit(-15) == "was killed by SIGTERM"

@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -160,22 +163,43 @@ def fail(message: str) -> None:
 def party_results(
     peer: str, processes: list[subprocess.Popen[str]], stats: str
 ) -> list[dict[str, Any]]:
-    """Wait for every party process (one deadline for all), fail with the first one's error,
-    and read each party's stats file (`stats`/party-P.json)."""
-    errors = []
-    deadline = time.monotonic() + TIMEOUT
+    """Wait for every party process (one deadline for all) and read each party's stats file
+    (`stats`/party-P.json). The first party that fails ends the run at once: the others are
+    killed (they would wait for it until the deadline) and its error is the run's."""
+    finished: queue.Queue[tuple[int, int, str]] = queue.Queue()
+
+    def wait(rank: int, process: subprocess.Popen[str]) -> None:
+        _, stderr = process.communicate()  # (drains stderr: a full pipe cannot block a party)
+        finished.put((rank, process.returncode, stderr or ""))
+
     for rank, process in enumerate(processes):
+        threading.Thread(target=wait, args=(rank, process), daemon=True).start()
+    deadline = time.monotonic() + TIMEOUT
+    for _ in processes:
         try:
-            _, stderr = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            for other in processes:
-                other.kill()
-            fail(f"{peer} party {rank} took over {TIMEOUT} s")
-        if process.returncode != 0:
-            errors.append(f"party {rank} exited with {process.returncode}: {stderr[-1500:]}")
-    if errors:
-        fail("; ".join(errors))
+            rank, code, stderr = finished.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            _kill(processes)
+            fail(f"{peer} parties took over {TIMEOUT} s")
+        if code != 0:
+            _kill(processes)
+            fail(f"{peer} party {rank} {_exit(code)}: {stderr[-1500:]}")
     return [json.loads(Path(stats, f"party-{p}.json").read_text()) for p in range(len(processes))]
+
+
+def _kill(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+
+
+def _exit(code: int) -> str:
+    """How a party ended: an exit status, or the signal that killed it."""
+    if code >= 0:
+        return f"exited with {code}"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+    hint = " (the kernel's out-of-memory killer sends it)" if -code == signal.SIGKILL else ""
+    return f"was killed by {name}{hint}"
 
 
 def report_parties(peer: str, version: str, results: list[dict[str, Any]]) -> None:
