@@ -23,6 +23,7 @@ import resource
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -70,8 +71,23 @@ log = logging.getLogger("mpc.node")
 MAX_ABORTED_REMEMBERED = 256  # aborted sessions a node still names to peers that dial late
 
 
+def _reset_peak_rss() -> None:
+    """Start a new peak-memory window for this process (Linux: "5" to /proc/self/clear_refs
+    resets VmHWM to the current RSS); elsewhere the peak keeps counting from process start."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def _peak_rss_bytes() -> int:
-    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident memory since `_reset_peak_rss` (or its start).
+
+    Linux: VmHWM of /proc/self/status. Not ru_maxrss: that one starts at the resident size of the
+    process that spawned this one (it survives fork and exec), so a node started by a large
+    process would report the spawner's memory as its own."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -302,6 +318,7 @@ class PartyNode:
         clock = trio.current_time
         started = clock()
         cpu_started = _cpu_seconds()
+        _reset_peak_rss()
         prepared = self._prepare(request)
         log.info("%s: prepared, rows %s", tag, prepared.rows)
         await driver.send(Frame(session.id, 0, 0, self.me.id, PREPARED, {"rows": prepared.rows}))

@@ -443,3 +443,36 @@ async def test_dealer_refuses_anyone_but_the_last_party(make_deployment: MakeDep
             assert (answer.kind == ERROR) == refused
             if refused:
                 assert "only party 2 receives corrections" in answer.payload["message"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_node_peak_memory_is_its_own_not_its_spawners() -> None:
+    """ru_maxrss starts at the spawning process's size (it survives fork and exec); a node's
+    reported peak must not: a node started by a 300 MB process reports tens of MB."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "big = np.ones(300 * 2**20 // 8)\n"
+        "import subprocess, sys\n"
+        "child = 'from mpc.node import _peak_rss_bytes; print(_peak_rss_bytes())'\n"
+        "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True,"
+        " check=True).stdout)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 1 << 20 < int(done.stdout) < 200 << 20
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_node_peak_memory_window_restarts_per_job() -> None:
+    from mpc.node import _peak_rss_bytes, _reset_peak_rss
+
+    block = np.ones(100 * 2**20 // 8)
+    assert _peak_rss_bytes() >= 100 << 20
+    del block
+    _reset_peak_rss()
+    after = _peak_rss_bytes()
+    block = np.ones(50 * 2**20 // 8)
+    assert _peak_rss_bytes() >= after + (40 << 20)
+    del block
