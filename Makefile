@@ -35,11 +35,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mpc tests circuits parties benchmarks
 	$(BIN)/mypy
 
-## The quick benchmark suite on loopback and (as root) an emulated WAN; figures in
-## benchmarks/RESULTS.md, records and plots in benchmarks/results/. More: BENCH_ARGS="--compare mpyc".
+## The quick benchmark suite on loopback (about 5 minutes on 2 cores); figures in
+## benchmarks/RESULTS.md, records and plots in benchmarks/results/. BENCH_NET=lan,wan adds the
+## emulated WAN (as root, about 10 minutes more); BENCH_ARGS="--compare mpyc,crypten,spu" the peers.
+BENCH_NET ?= lan
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
-	$(BIN)/mpc bench --suite quick --net lan,wan $(BENCH_ARGS)
+	$(BIN)/mpc bench --suite quick --net $(BENCH_NET) $(BENCH_ARGS)
 
 $(VENV)/.bench-installed: $(STAMP) requirements-bench.txt
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt

@@ -5,9 +5,12 @@ Party 0 inputs column `wealth` of its dataset `wealth`, party 1 the same (intege
 revealed to the job's receivers (both parties by default). Nothing else is revealed: not the
 difference, not which rows tie.
 
-One garbled-circuit comparison for all rows at once (party 0 garbles, party 1 evaluates). With
-the additive suite and n = 2 no preprocessing and no third party is involved; in a field the
-result comes back through one suite product.
+One comparison for all rows at once. With the additive suite and n = 2 and no dealer, a
+garbled circuit (party 0 garbles, party 1 evaluates): no preprocessing and no third party.
+With `--preprocessing dealer` (a trusted dealer process), a boolean-share circuit on the
+dealer's word triples instead (semi-honest while the dealer colludes with no party). In a
+field (Shamir) the parties reshare to a garbler and an evaluator and the result comes back
+through one suite product.
 """
 
 from mpc import dsl

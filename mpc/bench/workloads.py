@@ -179,7 +179,7 @@ def registry(root: Path = ROOT) -> Registry:
             inner_product_prepare,
             check=close_check(2**-22),  # one probabilistic truncation: off by < 2^-24
             setting_sizes={  # one OT matrix triple of the vectors: ~2.6 KB per element
-                ADDITIVE_2_OT.name: Sizes(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5))
+                ADDITIVE_2_OT.name: Sizes(quick=(10**3, 10**4), full=(10**3, 10**4, 10**5))
             },
             operations=linear,
             operation="multiply-adds",
