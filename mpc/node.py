@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import resource
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -65,36 +63,11 @@ from mpc.net.channel import Channel
 from mpc.net.mesh import Mesh, dial
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
+from mpc.usage import cpu_seconds, peak_rss_bytes, reset_peak_rss
 from mpc.wire import DEAL, DEALT, PROGRESS, Frame
 
 log = logging.getLogger("mpc.node")
 MAX_ABORTED_REMEMBERED = 256  # aborted sessions a node still names to peers that dial late
-
-
-def _reset_peak_rss() -> None:
-    """Start a new peak-memory window for this process (Linux: "5" to /proc/self/clear_refs
-    resets VmHWM to the current RSS); elsewhere the peak keeps counting from process start."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_rss_bytes() -> int:
-    """This process's peak resident memory since `_reset_peak_rss` (or its start).
-
-    Linux: VmHWM of /proc/self/status. Not ru_maxrss: that one starts at the resident size of the
-    process that spawned this one (it survives fork and exec), so a node started by a large
-    process would report the spawner's memory as its own."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _cpu_seconds() -> float:
-    """CPU time this process has used (user + system)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 T = TypeVar("T")
@@ -317,8 +290,8 @@ class PartyNode:
     ) -> dict[str, Any]:
         clock = trio.current_time
         started = clock()
-        cpu_started = _cpu_seconds()
-        _reset_peak_rss()
+        cpu_started = cpu_seconds()
+        reset_peak_rss()
         prepared = self._prepare(request)
         log.info("%s: prepared, rows %s", tag, prepared.rows)
         await driver.send(Frame(session.id, 0, 0, self.me.id, PREPARED, {"rows": prepared.rows}))
@@ -422,8 +395,8 @@ class PartyNode:
                 "frames_sent": sum(c.frames_sent for c in counters.values()),
                 "frames_received": sum(c.frames_received for c in counters.values()),
                 "peers": {peer: c.to_dict() for peer, c in counters.items()},
-                "peak_rss_bytes": _peak_rss_bytes(),
-                "cpu_seconds": _cpu_seconds() - cpu_started,
+                "peak_rss_bytes": peak_rss_bytes(),
+                "cpu_seconds": cpu_seconds() - cpu_started,
             }
             return {
                 "revealed": result.revealed,

@@ -56,6 +56,7 @@ L5 = (
     "mpc.local",
     "mpc.testing",
     "mpc.progress",
+    "mpc.usage",
 )
 L5_BENCH = ("mpc.bench.*",)  # the benchmark harness (`mpc bench`), a development tool
 L6 = ("mpc.cli", "mpc.__main__", "mpc")  # `mpc` is the public hub, mpc/__init__.py

@@ -456,7 +456,7 @@ def test_node_peak_memory_is_its_own_not_its_spawners() -> None:
         "import numpy as np\n"
         "big = np.ones(300 * 2**20 // 8)\n"
         "import subprocess, sys\n"
-        "child = 'from mpc.node import _peak_rss_bytes; print(_peak_rss_bytes())'\n"
+        "child = 'from mpc.usage import peak_rss_bytes; print(peak_rss_bytes())'\n"
         "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True,"
         " check=True).stdout)\n"
     )
@@ -466,13 +466,13 @@ def test_node_peak_memory_is_its_own_not_its_spawners() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
 def test_node_peak_memory_window_restarts_per_job() -> None:
-    from mpc.node import _peak_rss_bytes, _reset_peak_rss
+    from mpc.usage import peak_rss_bytes, reset_peak_rss
 
     block = np.ones(100 * 2**20 // 8)
-    assert _peak_rss_bytes() >= 100 << 20
+    assert peak_rss_bytes() >= 100 << 20
     del block
-    _reset_peak_rss()
-    after = _peak_rss_bytes()
+    reset_peak_rss()
+    after = peak_rss_bytes()
     block = np.ones(50 * 2**20 // 8)
-    assert _peak_rss_bytes() >= after + (40 << 20)
+    assert peak_rss_bytes() >= after + (40 << 20)
     del block
