@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ class PeerRun:
     threat_detail: str = ""  # the whole story, shown once under the table
     max_size: int | None = None  # larger sizes are not run (see `too_big`)
     too_big: str = ""  # why not
+
+    def fits(self, size: int) -> bool:
+        return self.max_size is None or size <= self.max_size
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,8 @@ def peers() -> tuple[Peer, ...]:
     """
     mpyc = (PeerRun("shamir", 3, "shamir-3", *MPYC_SHAMIR),)
     mpyc_compare = (
-        PeerRun(
-            "shamir",
-            3,
-            "shamir-3",
-            *MPYC_SHAMIR,
+        replace(
+            mpyc[0],
             max_size=10**5,
             too_big="MPyC's 10^6 comparisons hold about 8 GB per party: three parties overrun "
             "this machine's 24 GB (the kernel's out-of-memory killer ends one)",

@@ -204,11 +204,11 @@ def _run_peers(
             for run in runs
             for size in _sizes(by_name[workload], options)
         ]
-        for workload, run, size in [j for j in jobs if j[1].max_size and j[2] > j[1].max_size]:
-            jobs.remove((workload, run, size))
+        for workload, run, size in [job for job in jobs if not job[1].fits(job[2])]:
             reason = f"{run.protocol} {size:,}: not run: {run.too_big}"
             outcome.records.append(peer_module.skipped(name, reason, workload))
             progress.note(f"peer {name} {reason}")
+        jobs = [job for job in jobs if job[1].fits(job[2])]
         with progress.task(f"peer {name}", len(jobs)) as tick:
             for workload, run, size in jobs:
                 ours_workload, setting = by_name[workload], parse_setting(run.ours)
