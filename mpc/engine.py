@@ -38,6 +38,7 @@ from mpc.preprocessing.providers import MADE_BY_PARTIES, MadeByParties
 from mpc.protocols.compare import SESSION_ROUNDS, setup_sessions
 from mpc.protocols.compose import concurrently
 from mpc.protocols.context import Context, Exchange, Payload, Run
+from mpc.protocols.inputs import InputPads, shamir_input_pads
 from mpc.protocols.multiply import ResharePads, reshare_pads
 from mpc.rng import Csprng
 from mpc.suite import DEALER
@@ -104,8 +105,8 @@ class Engine:
         checked = _check_inputs(plan, party, inputs)
         self._ctx = Context(party, suite, domain, session, rng or Csprng(), pair_keys, checked)
         self._store: Store | None = None
-        self._pads: dict[int, ResharePads] = {}
-        self._ops = Operations(plan, self._ctx, lambda: self._store, self._pads.pop)
+        self._pads: dict[int, ResharePads | InputPads] = {}
+        self._ops = Operations(plan, self._ctx, lambda: self._store, self._take_pads)
         self._values: list[np.ndarray | None] = [None] * len(plan.nodes)
         self._uses = [0] * len(plan.nodes)
         for node in plan.nodes:
@@ -135,10 +136,13 @@ class Engine:
             SESSION_ROUNDS if self._compares else 0,
             self._provider.offline_rounds(suite, needs) if self._provider else 0,
         )
-        if suite.protocol == "shamir":  # the data-independent half of every resharing, now
+        if suite.protocol == "shamir":  # the data-independent half of inputs and resharings, now
             for node in plan.nodes:
                 if node.op in PRODUCTS:
                     self._pads[node.id] = reshare_pads(self._ctx, node.id, node.size)
+                elif node.op == "input":
+                    owner = node.attr("party")
+                    self._pads[node.id] = shamir_input_pads(self._ctx, owner, node.id, node.size)
         self._stage = -1  # 0 = offline, 1.. = the plan's layers
         self.clock: Callable[[], float] | None = None  # the host's, to time every stage
         self._stage_started = 0.0
@@ -155,6 +159,10 @@ class Engine:
             self._started = True
             self._next_stage()
             self._advance()
+
+    def _take_pads(self, node_id: int) -> ResharePads | InputPads | None:
+        """The node's precomputed pads, once (None when there are none)."""
+        return self._pads.pop(node_id, None)
 
     # --- public interface ------------------------------------------------------------------------
     def outbox(self) -> list[tuple[int, Frame]]:

@@ -21,7 +21,7 @@ from mpc.protocols.bitcompare import BitCompareItem, bitcompare
 from mpc.protocols.compare import CompareItem, compare
 from mpc.protocols.context import Context, ProtocolRun, Run
 from mpc.protocols.garble import run_circuit
-from mpc.protocols.inputs import InputItem, additive_share, shamir_share
+from mpc.protocols.inputs import InputItem, InputPads, additive_share, shamir_share
 from mpc.protocols.linear import public_share
 from mpc.protocols.multiply import BeaverItem, ReshareItem, ResharePads, beaver, reshare
 from mpc.protocols.reveal import RevealItem, reveal
@@ -40,13 +40,13 @@ class Operations:
         plan: Plan,
         ctx: Context,
         store: Callable[[], Store | None],
-        pads: Callable[[int], ResharePads],
+        pads: Callable[[int], ResharePads | InputPads | None],
     ) -> None:
         self.plan = plan
         self.ctx = ctx
         self.domain = ctx.domain
         self._store = store
-        self._pads = pads  # takes (and forgets) the precomputed resharing pads of a node
+        self._pads = pads  # takes (and forgets) a node's precomputed pads
         # two additive parties with a dealer compare on boolean shares, not by garbling
         self.boolean_comparisons = boolean_comparisons(plan.suite, plan.domain, plan.preprocessing)
 
@@ -66,7 +66,9 @@ class Operations:
             arrays = [self.ctx.inputs[(node.attr("dataset"), c)] for c in columns]
             raw = arrays[0] if isinstance(column, str) else np.stack(arrays, axis=1)
             values = self.domain.encode(raw)
-        return InputItem(owner, node.id, node.shape, values)
+        pads = self._pads(node.id)
+        input_pads = pads if isinstance(pads, InputPads) else None
+        return InputItem(owner, node.id, node.shape, values, input_pads)
 
     def material(self, node: Node, kind: str) -> tuple[Value, ...]:
         store = self._store()
@@ -168,22 +170,30 @@ class Operations:
         elif node.op == "matmul":
             local = domain.matmul(args[0], args[1])
         else:
-            local = np.broadcast_to(domain.mul(args[0], args[1]), node.shape).copy()
-        return ReshareItem(np.asarray(local).reshape(node.shape), node.id, self._pads(node.id))
+            local = _full(domain.mul(args[0], args[1]), node.shape)
+        pads = self._pads(node.id)
+        reshare_pads = pads if isinstance(pads, ResharePads) else None
+        return ReshareItem(np.asarray(local).reshape(node.shape), node.id, reshare_pads)
 
     def _beaver_item(self, node: Node, args: Sequence[Value]) -> BeaverItem:
         if node.op == "square":
             return BeaverItem("square", args[0], None, self.material(node, "square"))
         if node.op == "matmul":
             return BeaverItem("matmul", args[0], args[1], self.material(node, "matrix"))
-        x = np.broadcast_to(args[0], node.shape).copy()
-        y = np.broadcast_to(args[1], node.shape).copy()
+        x, y = (_full(a, node.shape) for a in args)
         return BeaverItem("mul", x, y, self.material(node, "triple"))
 
     def decode(self, node: Node, value: Value) -> np.ndarray:
         """An output as plain values: int64 for integers, float64 for fixed point, hex strings
         for the bits of an imported circuit."""
         return decode_value(self.domain, node.vtype.kind, node.vtype.frac, value)
+
+
+def _full(value: Value, shape: tuple[int, ...]) -> Value:
+    """`value` broadcast to `shape` as an array of its own (no copy when it has that shape)."""
+    if value.shape == tuple(shape):
+        return value
+    return np.broadcast_to(value, shape).copy()
 
 
 NOTHING = np.zeros(0, dtype=np.uint8)  # a private value at a party that does not hold it

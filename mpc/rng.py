@@ -82,7 +82,10 @@ class Csprng:
         count = int(np.prod(shape))
         mask = np.uint64((1 << (modulus - 1).bit_length()) - 1)
         bound = np.uint64(modulus)
-        out = self.words(count) & mask
+        out = self.words(count)
+        np.bitwise_and(out, mask, out=out)
+        if not out.size or out.max() < bound:  # (for a Mersenne prime, almost always)
+            return out.reshape(shape)
         bad = np.flatnonzero(out >= bound)
         while bad.size:  # each retry keeps ≥ half of the candidates: a few passes at most
             fresh = self.words(bad.size) & mask

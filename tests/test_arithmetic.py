@@ -7,6 +7,7 @@ honest-majority provider (n ≥ 3).
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
@@ -24,8 +25,9 @@ from mpc.preprocessing import Store, components
 from mpc.preprocessing.dealer import deal, party_store
 from mpc.preprocessing.honest_majority import generate, offline_rounds
 from mpc.protocols.context import Context
+from mpc.protocols.inputs import InputItem, shamir_input_pads, shamir_share
 from mpc.rng import Csprng
-from mpc.sharing import additive
+from mpc.sharing import additive, shamir
 from mpc.suite import KAPPA, Need, Suite
 from mpc.testing import play_dealer, random_pair_keys, run_plan, run_protocols
 
@@ -291,6 +293,32 @@ def test_dealer_correction_of_the_wrong_shape_is_refused() -> None:
     corrections[1]["c"] = corrections[1]["c"][:2]
     with pytest.raises(PreprocessingError, match="no valid c correction for node 1"):
         party_store(domain, 1, 2, keys[1], session, NEEDS[:1], corrections)
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_shamir_input_pads_made_before_the_values_give_the_same_shares(n: int) -> None:
+    """The engine computes input pads in its constructor: sharing with them must give exactly
+    the shares the one-pass sharing gives, and they must reconstruct to the owner's values."""
+    suite, field = Suite.of("shamir", n), domain_named("F61")
+    keys, session = random_pair_keys(n), os.urandom(16)
+    x = field.encode(np.array([5, -7, 2**40, 0, -(2**50)], dtype=np.int64))
+    owner = 1
+
+    def shares(precomputed: bool) -> dict[int, Any]:
+        runs = {}
+        for p in range(n):
+            ctx = Context(p, suite, field, session, Csprng(), keys[p], {})
+            pads = shamir_input_pads(ctx, owner, 7, x.size) if precomputed else None
+            values = x if p == owner else None
+            runs[p] = shamir_share(ctx, [InputItem(owner, 7, x.shape, values, pads)])
+        return {p: result[0] for p, result in run_protocols(runs).items()}
+
+    with_pads, without = shares(True), shares(False)
+    for p in range(n):
+        assert np.array_equal(with_pads[p], without[p])
+    for group in itertools.combinations(range(n), suite.threshold + 1):
+        value = shamir.reconstruct([with_pads[p] for p in group], group, field)
+        assert np.array_equal(value, x)
 
 
 @pytest.mark.parametrize("n", [3, 5])

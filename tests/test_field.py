@@ -164,6 +164,17 @@ def test_f61_decode_encode_is_identity_on_the_exact_range(values: list[int]) -> 
     assert decoded.tolist() == values
 
 
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_f61_encode_matches_plaintext_on_all_of_int64(values: list[int]) -> None:
+    edges = [-(2**63), 2**63 - 1, P, -P, P - 1, -(P - 1), P + 1, -(P + 1), 0, -1]
+    for batch in (values, values + edges):
+        encoded = F61.encode(np.array(batch, dtype=np.int64))
+        assert encoded.dtype == np.uint64
+        assert as_ints(encoded) == [v % P for v in batch]
+    assert as_ints(F61.encode(np.array(-5, dtype=np.int64)).reshape(1)) == [P - 5]
+
+
 def test_f61_exact_bound_is_tight() -> None:
     bound = F61.exact_bound
     assert bound == 2**60 - 1

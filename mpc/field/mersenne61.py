@@ -168,7 +168,15 @@ class MersenneField61:
         return np.zeros(shape, dtype=U64)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        return np.remainder(np.asarray(values, dtype=np.int64), np.int64(self.modulus)).view(U64)
+        v = np.asarray(values, dtype=np.int64)
+        if v.size and (v.max() >= self.modulus or v.min() <= -self.modulus):
+            return np.remainder(v, np.int64(self.modulus)).view(U64)
+        # |v| < p: v for v ≥ 0, v + p (as uint64: 2^64 + v + p, wrapping) for v < 0
+        flat = v.reshape(-1)
+        out = np.right_shift(flat, np.int64(63)).view(U64)  # all ones where v < 0
+        np.bitwise_and(out, P, out=out)
+        out += flat.view(U64)
+        return out.reshape(v.shape)
 
     def encode_int(self, value: int) -> np.ndarray:
         return np.array(value % self.modulus, dtype=U64)

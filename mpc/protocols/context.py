@@ -74,6 +74,8 @@ def flat(arrays: list[np.ndarray], domain: Domain) -> np.ndarray:
     """Arrays concatenated into one flat message (empty when there are none)."""
     if not arrays:
         return domain.zeros(0)
+    if len(arrays) == 1:
+        return arrays[0].reshape(-1)  # a view when it can be: no copy of a lone array
     return np.concatenate([a.reshape(-1) for a in arrays])
 
 
