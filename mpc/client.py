@@ -340,6 +340,12 @@ class Client:
             },
             "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
             "cpu_seconds": {str(p): s.get("cpu_seconds") for p, s in node_stats.items()},
+            "online_cpu_seconds": {
+                str(p): s.get("online_cpu_seconds") for p, s in node_stats.items()
+            },
+            "online_page_faults": {
+                str(p): s.get("online_page_faults") for p, s in node_stats.items()
+            },
             "layer_seconds": _layer_seconds(plan, node_stats),
         }
         return JobOutcome(outputs, stats, plan)

@@ -63,7 +63,7 @@ from mpc.net.channel import Channel
 from mpc.net.mesh import Mesh, dial
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
-from mpc.usage import cpu_seconds, peak_rss_bytes, reset_peak_rss
+from mpc.usage import cpu_seconds, minor_faults, peak_rss_bytes, reset_peak_rss
 from mpc.wire import DEAL, DEALT, PROGRESS, Frame
 
 log = logging.getLogger("mpc.node")
@@ -347,11 +347,15 @@ class PartyNode:
                 dealer=dealt,
             )
             online: dict[str, float] = {}
-            if not engine.has_offline_stage:  # the constructor did all the offline work
-                online["at"] = clock()
+            online_usage: dict[str, float] = {}
 
             def online_starts() -> None:
-                online.setdefault("at", clock())
+                if "at" not in online:
+                    online["at"] = clock()
+                    online_usage.update(cpu=cpu_seconds(), faults=minor_faults())
+
+            if not engine.has_offline_stage:  # the constructor did all the offline work
+                online_starts()
 
             reports = _ProgressReports(driver, session.id, self.me.id)
             ran: list[PartyResult] = []
@@ -368,6 +372,8 @@ class PartyNode:
                 raise failed[0]
             result = ran[0]
             done_at = clock()
+            online_cpu = cpu_seconds() - online_usage.get("cpu", cpu_started)
+            online_faults = minor_faults() - online_usage.get("faults", 0)
             counters = mesh.counters()
             sent = sum(c.bytes_sent for c in counters.values())
             online_at = online.get("at", connected_at)
@@ -397,6 +403,8 @@ class PartyNode:
                 "peers": {peer: c.to_dict() for peer, c in counters.items()},
                 "peak_rss_bytes": peak_rss_bytes(),
                 "cpu_seconds": cpu_seconds() - cpu_started,
+                "online_cpu_seconds": online_cpu,
+                "online_page_faults": online_faults,
             }
             return {
                 "revealed": result.revealed,

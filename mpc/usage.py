@@ -32,3 +32,8 @@ def cpu_seconds() -> float:
     """CPU time this process has used (user + system)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def minor_faults() -> int:
+    """Page faults this process has taken that needed no I/O (first touches of new memory)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt

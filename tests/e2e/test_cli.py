@@ -65,6 +65,9 @@ def test_local_secure_sum_matches_plaintext(tmp_path: Path, n: int, protocol: st
     assert set(stats["bytes_sent"]) == {str(p) for p in range(n)}
     assert stats["seconds"] > 0
     assert all(rss > 10 * 2**20 for rss in stats["peak_rss_bytes"].values())  # a real process each
+    for party in map(str, range(n)):  # the online phase's share of each party's CPU time
+        assert 0 < stats["online_cpu_seconds"][party] <= stats["cpu_seconds"][party]
+        assert stats["online_page_faults"][party] >= 0
 
 
 def test_local_human_output_and_default_protocol(tmp_path: Path) -> None:
