@@ -305,6 +305,10 @@ class Client:
         outputs = {o.name: merged[o.name] for o in plan.outputs if o.name in merged}
         node_stats = {p: r.get("stats", {}) for p, r in sorted(results.items())}
         cost = plan.cost()
+
+        def per_party(key: str) -> dict[str, Any]:
+            return {str(p): s.get(key) for p, s in node_stats.items()}
+
         stats: dict[str, Any] = {
             "circuit": plan.circuit,
             "protocol": plan.suite.protocol,
@@ -313,14 +317,12 @@ class Client:
             "fingerprint": plan.fingerprint,
             "rounds": plan.rounds,
             "seconds": round(seconds, 6),
-            "bytes_sent": {str(p): s.get("bytes_sent") for p, s in node_stats.items()},
-            "bytes_received": {str(p): s.get("bytes_received") for p, s in node_stats.items()},
-            "payload_bytes_sent": {
-                str(p): s.get("payload_bytes_sent") for p, s in node_stats.items()
-            },
+            "bytes_sent": per_party("bytes_sent"),
+            "bytes_received": per_party("bytes_received"),
+            "payload_bytes_sent": per_party("payload_bytes_sent"),
             "predicted": cost.to_dict(),
-            "party_seconds": {str(p): s.get("seconds") for p, s in node_stats.items()},
-            "round_seconds": {str(p): s.get("round_seconds") for p, s in node_stats.items()},
+            "party_seconds": per_party("seconds"),
+            "round_seconds": per_party("round_seconds"),
             "preprocessing": plan.preprocessing,
             "domain": plan.domain,
             "offline_rounds": max(
@@ -332,20 +334,12 @@ class Client:
             "online_seconds": max(
                 (s.get("seconds", {}).get("online", 0.0) for s in node_stats.values()), default=0.0
             ),
-            "offline_bytes_sent": {
-                str(p): s.get("offline_bytes_sent") for p, s in node_stats.items()
-            },
-            "online_bytes_sent": {
-                str(p): s.get("online_bytes_sent") for p, s in node_stats.items()
-            },
-            "peak_rss_bytes": {str(p): s.get("peak_rss_bytes") for p, s in node_stats.items()},
-            "cpu_seconds": {str(p): s.get("cpu_seconds") for p, s in node_stats.items()},
-            "online_cpu_seconds": {
-                str(p): s.get("online_cpu_seconds") for p, s in node_stats.items()
-            },
-            "online_page_faults": {
-                str(p): s.get("online_page_faults") for p, s in node_stats.items()
-            },
+            "offline_bytes_sent": per_party("offline_bytes_sent"),
+            "online_bytes_sent": per_party("online_bytes_sent"),
+            "peak_rss_bytes": per_party("peak_rss_bytes"),
+            "cpu_seconds": per_party("cpu_seconds"),
+            "online_cpu_seconds": per_party("online_cpu_seconds"),
+            "online_page_faults": per_party("online_page_faults"),
             "layer_seconds": _layer_seconds(plan, node_stats),
         }
         return JobOutcome(outputs, stats, plan)

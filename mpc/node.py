@@ -290,7 +290,7 @@ class PartyNode:
     ) -> dict[str, Any]:
         clock = trio.current_time
         started = clock()
-        cpu_started = cpu_seconds()
+        cpu_started, faults_started = cpu_seconds(), minor_faults()
         reset_peak_rss()
         prepared = self._prepare(request)
         log.info("%s: prepared, rows %s", tag, prepared.rows)
@@ -346,13 +346,11 @@ class PartyNode:
                 pair_keys=pair_keys,
                 dealer=dealt,
             )
-            online: dict[str, float] = {}
-            online_usage: dict[str, float] = {}
+            online: list[tuple[float, float, int]] = []  # (clock, CPU s, page faults) at its start
 
             def online_starts() -> None:
-                if "at" not in online:
-                    online["at"] = clock()
-                    online_usage.update(cpu=cpu_seconds(), faults=minor_faults())
+                if not online:
+                    online.append((clock(), cpu_seconds(), minor_faults()))
 
             if not engine.has_offline_stage:  # the constructor did all the offline work
                 online_starts()
@@ -372,11 +370,11 @@ class PartyNode:
                 raise failed[0]
             result = ran[0]
             done_at = clock()
-            online_cpu = cpu_seconds() - online_usage.get("cpu", cpu_started)
-            online_faults = minor_faults() - online_usage.get("faults", 0)
+            online_at, online_cpu, online_faults = (
+                online[0] if online else (connected_at, cpu_started, faults_started)
+            )
             counters = mesh.counters()
             sent = sum(c.bytes_sent for c in counters.values())
-            online_at = online.get("at", connected_at)
             stats = {
                 "party": self.me.id,
                 "rounds": result.rounds,
@@ -403,8 +401,8 @@ class PartyNode:
                 "peers": {peer: c.to_dict() for peer, c in counters.items()},
                 "peak_rss_bytes": peak_rss_bytes(),
                 "cpu_seconds": cpu_seconds() - cpu_started,
-                "online_cpu_seconds": online_cpu,
-                "online_page_faults": online_faults,
+                "online_cpu_seconds": cpu_seconds() - online_cpu,
+                "online_page_faults": minor_faults() - online_faults,
             }
             return {
                 "revealed": result.revealed,

@@ -191,7 +191,7 @@ class Operations:
 
 def _full(value: Value, shape: tuple[int, ...]) -> Value:
     """`value` broadcast to `shape` as an array of its own (no copy when it has that shape)."""
-    if value.shape == tuple(shape):
+    if value.shape == shape:
         return value
     return np.broadcast_to(value, shape).copy()
 
