@@ -23,7 +23,7 @@ import trio
 from mpc import keys
 from mpc.config import Deployment
 from mpc.errors import MpcError, RemoteProtocolError, to_wire
-from mpc.field import DOMAINS
+from mpc.field import DOMAINS, load_ring_matmul
 from mpc.net import tls
 from mpc.net.channel import Channel
 from mpc.preprocessing.dealer import CORRECTED, Corrections, deal
@@ -106,6 +106,7 @@ class DealerNode:
         self.jobs_dealt = 0
 
     async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        load_ring_matmul()  # before listening: matrix triples need it, a job should not wait
         listeners = await trio.open_tcp_listeners(self.config.port, host=self.config.host)
         log.info("dealer listening on %s:%d", self.config.host, self.config.port)
         task_status.started(listeners)

@@ -45,6 +45,7 @@ from mpc.errors import (
     to_wire,
     type_name,
 )
+from mpc.field import load_ring_matmul
 from mpc.gc import bristol
 from mpc.jobs import (
     ABORT,
@@ -322,6 +323,8 @@ class PartyNode:
                 f"party {self.me.id} compiled plan {plan.fingerprint[:16]}, the driver "
                 f"{str(run.get('fingerprint'))[:16]}: the circuit files or versions differ"
             )
+        if plan.domain == "Z64" and plan.multiplies_matrices:
+            load_ring_matmul()  # numba's compiled kernel: loaded now, not in the protocol's time
         prepared_at = clock()
 
         async def execute() -> dict[str, Any]:

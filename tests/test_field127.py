@@ -108,3 +108,23 @@ def test_matmul_of_largest_elements_stays_exact_across_folds(domain: object) -> 
     minus_one = domain.neg(domain.encode(np.ones(k, dtype=np.int64)))  # type: ignore[attr-defined]
     got = domain.matmul(minus_one, minus_one)  # type: ignore[attr-defined]
     assert domain.decode(np.asarray(got).reshape(1)).tolist() == [k]  # type: ignore[attr-defined]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    m=st.integers(1, 9),
+    k=st.integers(0, 40),
+    n=st.integers(1, 9),
+    transpose=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_ring_matmul_of_any_layout_matches_python_integers(
+    m: int, k: int, n: int, transpose: bool, seed: int
+) -> None:
+    # the compiled kernel takes C-contiguous rows: views (transposes, strides) are copied first
+    generator = np.random.default_rng(seed)
+    a = generator.integers(0, 2**64, (m, 2 * k), dtype=np.uint64)[:, ::2]
+    b = generator.integers(0, 2**64, (n, k) if transpose else (k, n), dtype=np.uint64)
+    b = b.T if transpose else b
+    expected = (a.astype(object) @ b.astype(object)) % 2**64 if k else np.zeros((m, n), object)
+    assert RING64.matmul(a, b).tolist() == expected.tolist()

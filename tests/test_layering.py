@@ -34,6 +34,7 @@ class Layer:
 
 
 NUMPY_CRYPTO = frozenset({"numpy", "cryptography"})
+COMPILED = frozenset({"numba"})  # the fields' compiled kernels (mpc.field.ring_matmul), only there
 BASE = {  # layer 0: which other base modules each may import
     "mpc.errors": (),
     "mpc.rng": ("mpc.errors",),
@@ -65,7 +66,15 @@ USER_CODE = frozenset({"circuits", "parties"})
 BENCH_EXTRA = frozenset({"matplotlib", "rich"})  # the optional `bench` extra
 
 LAYERS: tuple[Layer, ...] = (
-    *(Layer(f"0 base ({m})", (m,), NUMPY_CRYPTO, allowed) for m, allowed in BASE.items()),
+    *(
+        Layer(
+            f"0 base ({m})",
+            (m,),
+            NUMPY_CRYPTO | (COMPILED if m == "mpc.field.*" else set()),
+            allowed,
+        )
+        for m, allowed in BASE.items()
+    ),
     Layer(
         "1 core (sans-IO)",
         L1,

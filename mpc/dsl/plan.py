@@ -160,6 +160,11 @@ class Plan:
         return sum(layer.steps for layer in self.layers)
 
     @property
+    def multiplies_matrices(self) -> bool:
+        """Whether a node is a matrix product (secret or with a public side)."""
+        return any(n.op in ("matmul", "matmul_public") for n in self.nodes)
+
+    @property
     def element_bytes(self) -> int:
         return ELEMENT_BYTES[self.domain]
 

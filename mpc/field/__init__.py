@@ -12,7 +12,12 @@ offers the same interface (`Domain`), so sharing and protocols are written once.
 
 from __future__ import annotations
 
+import gc
+import importlib
+import sys
 from functools import lru_cache
+
+import numpy as np
 
 from mpc.field.base import Domain
 from mpc.field.mersenne61 import MersenneField61
@@ -23,6 +28,20 @@ RING64 = Ring64()
 F61 = MersenneField61()
 F127 = MersenneField127()
 DOMAINS: dict[str, Domain] = {"Z64": RING64, "F61": F61, "F127": F127}
+
+
+def load_ring_matmul() -> None:
+    """Import Z_2^64's compiled matrix kernel now (numba: ~0.25 s per process) and call it once
+    (the first call imports more: ~10 ms), so that a job's first matrix product does not pay.
+    numba brings ~80K long-lived objects: they are frozen out of the garbage collector, whose
+    full passes would otherwise take 36 ms instead of 8 ms (in the middle of a protocol)."""
+    if "mpc.field.ring_matmul" not in sys.modules:
+        kernel = importlib.import_module("mpc.field.ring_matmul")
+        square = np.ones((2, 2), dtype=np.uint64)
+        kernel.ring_matmul(square, square)  # the first calls import what numba types arrays with
+        kernel.ring_matmul(square, square[0])
+        gc.collect()
+        gc.freeze()
 
 
 def domain_named(name: str) -> Domain:

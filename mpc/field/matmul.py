@@ -1,13 +1,12 @@
-"""Exact matrix products over Z_2^64 and Mersenne fields, through float64 BLAS.
+"""Exact matrix products over the Mersenne fields, through float64 BLAS.
 
 Split each entry into L limbs of w bits; then every limb product is below 2^(2w) and a dot
 product over k terms below k·2^(2w). With k ≤ 2^(52 − 2w) that is an exact integer in float64,
 so BLAS computes all L² limb-matrix products at once, exactly: stack A's limbs as (L·m, k) and
 B's as (k, L·n), multiply, and regroup by shift s = i + j:
     A·B = Σ_s (Σ_{i+j=s} A_i·B_j)·2^(w·s).
-Z_2^64 uses w = 22 (k ≤ 2^8 per block; shifts of 66 bits and more vanish, so only the six
-products with i + j < 3 are computed); the fields use w = 21 (k ≤ 2^10 per block) and fold the
-shifted columns with their own modular arithmetic.
+With w = 21, k ≤ 2^10 per block; the field folds the shifted columns with its own modular
+arithmetic. (Z_2^64 has a compiled kernel instead: `mpc.field.ring_matmul`.)
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ def _limbs(words: np.ndarray, count: int, bits: int) -> list[np.ndarray]:
     return limbs
 
 
-def _as_matrices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def as_matrices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """2-D views of matmul operands and the shape np.matmul would give."""
     if a.ndim not in (1, 2) or b.ndim not in (1, 2):
         raise ValueError("matmul takes vectors and matrices")
@@ -46,58 +45,42 @@ def _as_matrices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 
 def limb_products(
-    a_words: np.ndarray, b_words: np.ndarray, limbs: int, bits: int, shifts: int | None = None
+    a_words: np.ndarray, b_words: np.ndarray, limbs: int, bits: int
 ) -> list[np.ndarray]:
-    """Columns by shift: col[s] = Σ_{i+j=s} A_i·B_j as uint64 (exact), for one block of k;
-    only shifts s < `shifts` when given (a ring drops the rest), else all 2·limbs − 1."""
+    """Columns by shift: col[s] = Σ_{i+j=s} A_i·B_j as uint64 (exact), for one block of k,
+    from one BLAS call over all limbs × all limbs."""
     m, k = a_words.shape[:2]
     n = b_words.shape[1]
     a_limbs, b_limbs = _limbs(a_words, limbs, bits), _limbs(b_words, limbs, bits)
-    if shifts is None:  # all limbs × all limbs in one BLAS call
-        stacked_a = np.stack(a_limbs).reshape(limbs * m, k)
-        stacked_b = np.stack(b_limbs, axis=1).reshape(k, limbs * n)
-        products = (stacked_a @ stacked_b).reshape(limbs, m, limbs, n)
-        columns = [np.zeros((m, n), dtype=U64) for _ in range(2 * limbs - 1)]
-        for i in range(limbs):
-            for j in range(limbs):
-                columns[i + j] += products[i, :, j, :].astype(U64)
-        return columns
-    columns = [np.zeros((m, n), dtype=U64) for _ in range(shifts)]
-    for j in range(min(limbs, shifts)):  # A_0..A_(shifts−1−j) against B_j: one BLAS call each
-        count = min(limbs, shifts - j)
-        products = (np.stack(a_limbs[:count]).reshape(count * m, k) @ b_limbs[j]).reshape(
-            count, m, n
-        )
-        for i in range(count):
-            columns[i + j] += products[i].astype(U64)
+    stacked_a = np.stack(a_limbs).reshape(limbs * m, k)
+    stacked_b = np.stack(b_limbs, axis=1).reshape(k, limbs * n)
+    products = (stacked_a @ stacked_b).reshape(limbs, m, limbs, n)
+    columns = [np.zeros((m, n), dtype=U64) for _ in range(2 * limbs - 1)]
+    for i in range(limbs):
+        for j in range(limbs):
+            columns[i + j] += products[i, :, j, :].astype(U64)
     return columns
 
 
-def limb_matmul(domain: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b over `domain` (ring or field), exactly."""
-    a2, b2, shape = _as_matrices(a, b)
+def limb_matmul(field: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b over a Mersenne `field`, exactly."""
+    a2, b2, shape = as_matrices(a, b)
     per_element = a2.dtype.itemsize // 8
     words_a = np.asarray(a2, order="C").view(U64).reshape(*a2.shape, per_element)
     words_b = np.asarray(b2, order="C").view(U64).reshape(*b2.shape, per_element)
-    if domain.is_field:
-        bits = 21
-        limbs = -(-domain.modulus.bit_length() // bits)
-        shifts = None
-    else:
-        bits, limbs = 22, 3
-        shifts = limbs  # shifts of 66 bits and more vanish mod 2^64: 6 limb products, not 9
+    bits = 21
+    limbs = -(-field.modulus.bit_length() // bits)
     block = 1 << (52 - 2 * bits)
-    # Columns of blocks add up in uint64 before one fold: a field's column holds at most `limbs`
-    # products below 2^52 each, so 2^12 / limbs − 1 blocks stay below 2^64; a ring's columns
-    # may wrap (only their value mod 2^64 matters), so they add up across all blocks.
-    per_fold = (1 << 12) // limbs - 1 if domain.is_field else None
+    # Columns of blocks add up in uint64 before one fold: a column holds at most `limbs`
+    # products below 2^52 each, so 2^12 / limbs − 1 blocks stay below 2^64.
+    per_fold = (1 << 12) // limbs - 1
     total: np.ndarray | None = None
     pending: list[np.ndarray] | None = None
     added = 0
     starts = range(0, max(a2.shape[1], 1), block)
     for index, start in enumerate(starts):
         columns = limb_products(
-            words_a[:, start : start + block], words_b[start : start + block], limbs, bits, shifts
+            words_a[:, start : start + block], words_b[start : start + block], limbs, bits
         )
         if pending is None:
             pending = columns
@@ -107,13 +90,8 @@ def limb_matmul(domain: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         added += 1
         if added != per_fold and index != len(starts) - 1:
             continue
-        if domain.is_field:
-            part = domain.from_limb_columns(pending, bits)
-        else:
-            part = np.zeros(pending[0].shape, dtype=U64)
-            for shift, column in enumerate(pending):
-                part += column << U64(bits * shift)
-        total = part if total is None else domain.add(total, part)
+        part = field.from_limb_columns(pending, bits)
+        total = part if total is None else field.add(total, part)
         pending, added = None, 0
     assert total is not None
     return total.reshape(shape)

@@ -3,7 +3,7 @@
 Every operation returns an array, also for 0-d operands (numpy would give a scalar).
 
 numpy's wrap-around uint64 arithmetic is exactly the ring; signed integers are two's complement.
-Matrix products go through exact float64 limb products (`mpc.field.matmul`).
+Matrix products run in a compiled kernel (`mpc.field.ring_matmul`, imported on first use).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from mpc.field.base import U64
-from mpc.field.matmul import limb_matmul
 from mpc.rng import Csprng
 
 
@@ -61,7 +60,9 @@ class Ring64:
         return np.asarray(np.sum(a, axis=axis, dtype=U64))
 
     def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return limb_matmul(self, np.asarray(a, dtype=U64), np.asarray(b, dtype=U64))
+        from mpc.field.ring_matmul import ring_matmul  # numba: ~0.25 s to load, so only now
+
+        return ring_matmul(a, b)
 
     def random(self, rng: Csprng, shape: int | tuple[int, ...]) -> np.ndarray:
         return rng.words(shape)
