@@ -22,6 +22,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -61,7 +62,7 @@ from mpc.jobs import (
 )
 from mpc.net import tls
 from mpc.net.channel import Channel
-from mpc.net.mesh import Mesh, dial
+from mpc.net.mesh import Mesh, dial, run_concurrently
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
 from mpc.usage import cpu_seconds, minor_faults, peak_rss_bytes, reset_peak_rss
@@ -328,19 +329,33 @@ class PartyNode:
         prepared_at = clock()
 
         async def execute() -> dict[str, Any]:
-            await mesh.connect(
-                fingerprint=plan.fingerprint,
-                dial_to=[p for p in self.deployment.parties if p.id < self.me.id],
-                accept_from={p.id for p in self.deployment.parties if p.id > self.me.id},
-                incoming=session.incoming,
-                context=self._client_context,
-                identities=self.identities,
-                timeout=self.timeouts.connect,
-            )
-            connected_at = clock()
-            connected_bytes = sum(c.bytes_sent for c in mesh.counters().values())
-            pair_keys = keys.pair_keys(self._key, self.me.id, self._peer_certificates, session.id)
-            dealt = await self._dealer_material(plan, session.id)
+            dealer: list[Channel] = []  # the last party's channel to the dealer, if it needs one
+
+            async def connect_mesh() -> None:
+                await mesh.connect(
+                    fingerprint=plan.fingerprint,
+                    dial_to=[p for p in self.deployment.parties if p.id < self.me.id],
+                    accept_from={p.id for p in self.deployment.parties if p.id > self.me.id},
+                    incoming=session.incoming,
+                    context=self._client_context,
+                    identities=self.identities,
+                    timeout=self.timeouts.connect,
+                )
+
+            try:
+                dial_dealer = (
+                    [partial(self._dial_dealer, dealer)] if self._asks_dealer(plan) else []
+                )
+                await run_concurrently([connect_mesh, *dial_dealer])  # connection setup
+                connected_at = clock()
+                connected_bytes = sum(c.bytes_sent for c in mesh.counters().values())
+                pair_keys = keys.pair_keys(
+                    self._key, self.me.id, self._peer_certificates, session.id
+                )
+                dealt = await self._dealer_material(plan, session.id, dealer[0] if dealer else None)
+            finally:
+                for channel in dealer:
+                    await channel.aclose()
             engine = Engine(
                 plan,
                 self.me.id,
@@ -431,35 +446,48 @@ class PartyNode:
             progress=progress,
         )
 
-    async def _dealer_material(self, plan: Plan, session: bytes) -> DealerMaterial | None:
-        """This party's key with the dealer, and for the last party the dealer's corrections."""
+    def _asks_dealer(self, plan: Plan) -> bool:
+        """Whether this party fetches the plan's corrections from the dealer (the last party)."""
+        return (
+            plan.preprocessing == DEALER
+            and bool(plan.needs())
+            and self.me.id == self.deployment.n_parties - 1
+        )
+
+    async def _dial_dealer(self, into: list[Channel]) -> None:
         dealer = self.deployment.dealer
+        if dealer is None or self._dealer_certificate is None:
+            raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
+        into.append(
+            await dial(
+                dealer,
+                context=self._client_context,
+                identities=self.identities,
+                deadline=trio.current_time() + self.timeouts.connect,
+                limits=self.deployment.limits,
+            )
+        )
+
+    async def _dealer_material(
+        self, plan: Plan, session: bytes, channel: Channel | None
+    ) -> DealerMaterial | None:
+        """This party's key with the dealer, and for the last party the dealer's corrections,
+        asked for over `channel` (dialled while the mesh connected)."""
         needs = plan.needs()
         if plan.preprocessing != DEALER or not needs:
             return None
-        if dealer is None or self._dealer_certificate is None:
+        if self.deployment.dealer is None or self._dealer_certificate is None:
             raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
         n = self.deployment.n_parties
         key = keys.pair_keys(self._key, self.me.id, {n: self._dealer_certificate}, session)[n]
-        if self.me.id != n - 1:
+        if channel is None:
             return DealerMaterial(key)
-        deadline = trio.current_time() + self.timeouts.connect
-        channel = await dial(
-            dealer,
-            context=self._client_context,
-            identities=self.identities,
-            deadline=deadline,
-            limits=self.deployment.limits,
-        )
-        try:
-            request = {"domain": plan.domain, "needs": needs_to_wire(needs)}
-            await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))
-            with trio.move_on_after(self.timeouts.round) as scope:
-                answer = await channel.receive()
-            if scope.cancelled_caught:
-                raise PeerTimeoutError("dealer", "dealing", self.timeouts.round)
-        finally:
-            await channel.aclose()
+        request = {"domain": plan.domain, "needs": needs_to_wire(needs)}
+        await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))
+        with trio.move_on_after(self.timeouts.round) as scope:
+            answer = await channel.receive()
+        if scope.cancelled_caught:
+            raise PeerTimeoutError("dealer", "dealing", self.timeouts.round)
         if answer.kind == ERROR:
             raise from_wire(answer.payload)
         if answer.kind != DEALT or not isinstance(answer.payload, dict):

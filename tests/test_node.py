@@ -420,6 +420,26 @@ async def _nothing() -> AsyncIterator[None]:
     yield None
 
 
+async def test_a_dealer_that_is_not_running_fails_the_job_by_the_connect_deadline(
+    make_deployment: MakeDeployment, tmp_path: Path
+) -> None:
+    # the last party dials the dealer while the mesh connects: its failure ends the job at once
+    files = {0: {"x": decimals(tmp_path, "x", [1.5])}, 1: {"y": decimals(tmp_path, "y", [2.0])}}
+    deployment = make_deployment(
+        2,
+        "additive",
+        datasets=files,
+        circuits={p: [INNER] for p in range(2)},
+        preprocessing="dealer",
+        timeouts={"connect": 0.5},
+    )
+    async with running_nodes(deployment):
+        with trio.fail_after(20), pytest.raises(JobFailedError) as caught:
+            await Client(deployment).run(INNER)
+    assert failure_type(caught.value.failures[1]) == PeerUnreachableError.__name__
+    assert "dealer: cannot connect" in str(caught.value.failures[1])
+
+
 async def test_dealer_refuses_anyone_but_the_last_party(make_deployment: MakeDeployment) -> None:
     from mpc.net import tls
     from mpc.net.mesh import dial
