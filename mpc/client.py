@@ -340,6 +340,7 @@ class Client:
             "cpu_seconds": per_party("cpu_seconds"),
             "online_cpu_seconds": per_party("online_cpu_seconds"),
             "online_page_faults": per_party("online_page_faults"),
+            "dealer_bytes_received": per_party("dealer_bytes_received"),
             "layer_seconds": _layer_seconds(plan, node_stats),
         }
         return JobOutcome(outputs, stats, plan)

@@ -15,8 +15,11 @@ engine merges what all of a stage's protocol runs send a peer into one frame
 expect have arrived; when they arrived before its own frames of that step went out, it pauses
 right after producing them (`paused`), so a transport sends them before the local work of the
 step starts (`resume`). Early frames are buffered by (round, step, sender); stale, duplicate,
-unexpected or malformed frames raise `RemoteProtocolError` naming the peer and round. No I/O,
-no clock, no trio: the same engine runs under `mpc.testing` and under the trio node.
+unexpected or malformed frames raise `RemoteProtocolError` naming the peer and round. With a
+dealer, the last party may start before the dealer's corrections arrive: it sends its frames
+but delivers none until `supply_corrections` (Beaver reads the corrected c after its opening,
+so the dealer's work overlaps the parties' first round). No I/O, no clock, no trio: the same
+engine runs under `mpc.testing` and under the trio node.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from mpc.errors import LocalProtocolError, RemoteProtocolError
 from mpc.field import domain_named
 from mpc.operations import Operations
 from mpc.preprocessing import Store
-from mpc.preprocessing.dealer import Corrections, party_store
+from mpc.preprocessing.dealer import LATE_KINDS, Corrections, awaiting_store, fill, party_store
 from mpc.preprocessing.providers import MADE_BY_PARTIES, MadeByParties
 from mpc.protocols.compare import SESSION_ROUNDS, setup_sessions
 from mpc.protocols.compose import concurrently
@@ -71,11 +74,12 @@ class _Run:
 
 @dataclass(frozen=True, slots=True)
 class DealerMaterial:
-    """What a party needs from a trusted dealer: its key with the dealer (and corrections)."""
+    """What a party needs from a trusted dealer: its key with the dealer, and for the last
+    party the corrections; without them the last party's engine starts at once and takes them
+    later (`Engine.supply_corrections`), when the plan allows (`corrections_can_come_late`)."""
 
     key: bytes
     corrections: Corrections | None = None
-    received_bytes: int = 0  # what the corrections cost on the wire (stats only)
 
 
 class Engine:
@@ -122,12 +126,23 @@ class Engine:
             for node in plan.nodes
         )
         self._provider: MadeByParties | None = None
+        self._blanks: Corrections | None = None  # the last party's corrections still to come
         if needs and plan.preprocessing == DEALER:
             if dealer is None:
                 raise LocalProtocolError("the plan's preprocessing comes from a dealer; none given")
-            self._store = party_store(
-                domain, party, suite.n_parties, dealer.key, session, needs, dealer.corrections
-            )
+            if party == suite.n_parties - 1 and dealer.corrections is None:
+                if not corrections_can_come_late(plan):
+                    raise LocalProtocolError(
+                        "this plan's dealer material is used before any opening: "
+                        "the last party needs the dealer's corrections up front"
+                    )
+                self._store, self._blanks = awaiting_store(
+                    domain, suite.n_parties, dealer.key, session, needs
+                )
+            else:
+                self._store = party_store(
+                    domain, party, suite.n_parties, dealer.key, session, needs, dealer.corrections
+                )
         elif needs and plan.preprocessing in MADE_BY_PARTIES:
             self._provider = MADE_BY_PARTIES[plan.preprocessing]
         # the offline stage: the comparisons' OT and garbling sessions (2 rounds) alongside the
@@ -181,6 +196,21 @@ class Engine:
         if self.paused:
             self.paused = False
             self._advance()
+
+    def supply_corrections(self, corrections: Corrections) -> None:
+        """The dealer's corrections, for a last party built without them (`DealerMaterial`
+        with `corrections=None`): until then it sends its frames but delivers none."""
+        if self._blanks is None:
+            raise LocalProtocolError("no dealer corrections are awaited")
+        fill(self._ctx.domain, self._blanks, corrections)
+        self._blanks = None
+        if not self.paused and self._started:
+            self._advance()
+
+    @property
+    def awaiting_corrections(self) -> bool:
+        """Whether the engine still waits for the dealer's corrections."""
+        return self._blanks is not None
 
     @property
     def current_round(self) -> int:
@@ -271,7 +301,9 @@ class Engine:
                 self._finish_stage()
                 continue
             needed: set[int] = set().union(*(run.exchange.expect for run in self._runs))
-            ready = all((self._stage, self._step, p) in self._pending for p in needed)
+            ready = (self._blanks is None or self._stage == 0) and all(
+                (self._stage, self._step, p) in self._pending for p in needed
+            )
             if not self._sent_step:
                 self._emit()
                 if ready and self._outbox:  # send first: the peers' work waits for these frames
@@ -437,6 +469,15 @@ class Engine:
             self._uses[arg] -= 1
             if self._uses[arg] == 0:
                 self._values[arg] = None
+
+
+def corrections_can_come_late(plan: Plan) -> bool:
+    """Whether the last party may start before the dealer's corrections arrive: every batch of
+    dealer material is a triple (or square, or matrix triple) of a Beaver product, whose only
+    corrected component, c, is read after the product's opening."""
+    return all(
+        need.kind in LATE_KINDS and plan.nodes[need.node].op in PRODUCTS for need in plan.needs()
+    )
 
 
 def _check_inputs(

@@ -33,7 +33,7 @@ from mpc.config import Deployment
 from mpc.datasets import Column, read_columns
 from mpc.dealer import corrections_from_wire, needs_to_wire
 from mpc.dsl import Circuit, CompileSpec, Plan, compile, load_circuit
-from mpc.engine import DealerMaterial, Engine, PartyResult
+from mpc.engine import DealerMaterial, Engine, PartyResult, corrections_can_come_late
 from mpc.errors import (
     AbortedError,
     CompileError,
@@ -63,6 +63,7 @@ from mpc.jobs import (
 from mpc.net import tls
 from mpc.net.channel import Channel
 from mpc.net.mesh import Mesh, dial, run_concurrently
+from mpc.preprocessing.dealer import Corrections
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
 from mpc.usage import cpu_seconds, minor_faults, peak_rss_bytes, reset_peak_rss
@@ -330,7 +331,13 @@ class PartyNode:
 
         async def execute() -> dict[str, Any]:
             dealer: list[Channel] = []  # the last party's channel to the dealer, if it needs one
+            try:
+                return await run_job(dealer)
+            finally:
+                for channel in dealer:
+                    await channel.aclose()
 
+        async def run_job(dealer: list[Channel]) -> dict[str, Any]:
             async def connect_mesh() -> None:
                 await mesh.connect(
                     fingerprint=plan.fingerprint,
@@ -342,20 +349,14 @@ class PartyNode:
                     timeout=self.timeouts.connect,
                 )
 
-            try:
-                dial_dealer = (
-                    [partial(self._dial_dealer, dealer)] if self._asks_dealer(plan) else []
-                )
-                await run_concurrently([connect_mesh, *dial_dealer])  # connection setup
-                connected_at = clock()
-                connected_bytes = sum(c.bytes_sent for c in mesh.counters().values())
-                pair_keys = keys.pair_keys(
-                    self._key, self.me.id, self._peer_certificates, session.id
-                )
-                dealt = await self._dealer_material(plan, session.id, dealer[0] if dealer else None)
-            finally:
-                for channel in dealer:
-                    await channel.aclose()
+            dial_dealer = [partial(self._dial_dealer, dealer)] if self._asks_dealer(plan) else []
+            await run_concurrently([connect_mesh, *dial_dealer])  # connection setup
+            connected_at = clock()
+            connected_bytes = sum(c.bytes_sent for c in mesh.counters().values())
+            pair_keys = keys.pair_keys(self._key, self.me.id, self._peer_certificates, session.id)
+            dealt, corrections = await self._dealer_material(
+                plan, session.id, dealer[0] if dealer else None
+            )
             engine = Engine(
                 plan,
                 self.me.id,
@@ -379,7 +380,11 @@ class PartyNode:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(reports.send_loop)
                 try:
-                    ran.append(await self._run_engine(engine, mesh, online_starts, reports.report))
+                    ran.append(
+                        await self._run_engine(
+                            engine, mesh, online_starts, reports.report, corrections
+                        )
+                    )
                 except MpcError as error:  # raised here, not from inside the nursery's group
                     failed.append(error)
                 finally:
@@ -409,7 +414,7 @@ class PartyNode:
                 },
                 "offline_bytes_sent": result.offline_wire_bytes,
                 "online_bytes_sent": sent - connected_bytes - result.offline_wire_bytes,
-                "dealer_bytes_received": dealt.received_bytes if dealt else 0,
+                "dealer_bytes_received": dealer[0].counters.bytes_received if dealer else 0,
                 "offline_payload_bytes": result.offline_payload_bytes,
                 "payload_bytes_sent": sum(result.payload_bytes_sent.values()),
                 "bytes_sent": sum(c.bytes_sent for c in counters.values()),
@@ -436,14 +441,17 @@ class PartyNode:
         mesh: Mesh,
         online_starts: Callable[[], None] | None = None,
         progress: Callable[[tuple[str, int, int]], None] | None = None,
+        corrections: Callable[[], Awaitable[Corrections]] | None = None,
     ) -> PartyResult:
-        """Run the engine over the mesh (a seam for tests that need a misbehaving party)."""
+        """Run the engine over the mesh, fetching the dealer's corrections meanwhile if it
+        awaits them (a seam for tests that need a misbehaving party)."""
         return await drive(
             engine,
             mesh.channels,
             round_timeout=self.timeouts.round,
             online_starts=online_starts,
             progress=progress,
+            corrections=corrections,
         )
 
     def _asks_dealer(self, plan: Plan) -> bool:
@@ -470,20 +478,27 @@ class PartyNode:
 
     async def _dealer_material(
         self, plan: Plan, session: bytes, channel: Channel | None
-    ) -> DealerMaterial | None:
-        """This party's key with the dealer, and for the last party the dealer's corrections,
-        asked for over `channel` (dialled while the mesh connected)."""
+    ) -> tuple[DealerMaterial | None, Callable[[], Awaitable[Corrections]] | None]:
+        """This party's key with the dealer and, for the last party (which has `channel`, dialled
+        while the mesh connected), the dealer's corrections: asked for at once, and awaited
+        now or, when the plan lets them come late, by the runner alongside the engine."""
         needs = plan.needs()
         if plan.preprocessing != DEALER or not needs:
-            return None
+            return None, None
         if self.deployment.dealer is None or self._dealer_certificate is None:
             raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
         n = self.deployment.n_parties
         key = keys.pair_keys(self._key, self.me.id, {n: self._dealer_certificate}, session)[n]
         if channel is None:
-            return DealerMaterial(key)
+            return DealerMaterial(key), None
         request = {"domain": plan.domain, "needs": needs_to_wire(needs)}
-        await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))
+        await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))  # the dealer starts
+        answer = partial(self._dealer_answer, channel)
+        if corrections_can_come_late(plan):
+            return DealerMaterial(key), answer
+        return DealerMaterial(key, await answer()), None
+
+    async def _dealer_answer(self, channel: Channel) -> Corrections:
         with trio.move_on_after(self.timeouts.round) as scope:
             answer = await channel.receive()
         if scope.cancelled_caught:
@@ -492,8 +507,7 @@ class PartyNode:
             raise from_wire(answer.payload)
         if answer.kind != DEALT or not isinstance(answer.payload, dict):
             raise RemoteProtocolError("dealer", f"answered {answer.kind!r} to a deal request")
-        corrections = corrections_from_wire(answer.payload.get("corrections"), "dealer")
-        return DealerMaterial(key, corrections, channel.counters.bytes_received)
+        return corrections_from_wire(answer.payload.get("corrections"), "dealer")
 
     async def _watching_driver(self, driver: Channel, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work`, stopping it if the driver aborts the job or disconnects."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import trio
 
@@ -26,9 +27,16 @@ from mpc.errors import (
     PeerTimeoutError,
 )
 from mpc.net.channel import Channel
+from mpc.preprocessing.dealer import Corrections
 from mpc.wire import ABORT, Frame
 
-Item = tuple[int, Frame | MpcError]
+
+@dataclass(frozen=True)
+class _Dealt:
+    corrections: Corrections
+
+
+Item = tuple[int, Frame | MpcError | _Dealt]
 
 
 async def _read(peer: int, channel: Channel, inbox: trio.MemorySendChannel[Item]) -> None:
@@ -59,6 +67,17 @@ async def _write(
             offline_bytes[0] += channel.counters.bytes_sent - before
 
 
+async def _fetch(
+    corrections: Callable[[], Awaitable[Corrections]], inbox: trio.MemorySendChannel[Item]
+) -> None:
+    try:
+        inbox.send_nowait((-1, _Dealt(await corrections())))
+    except PeerClosedError:  # not a finished peer: the dealer owes an answer
+        inbox.send_nowait((-1, PeerBrokenError("dealer", "closed the connection before dealing")))
+    except MpcError as error:
+        inbox.send_nowait((-1, error))
+
+
 def _abort_from(peer: int, frame: Frame) -> AbortedError:
     payload = frame.payload if isinstance(frame.payload, dict) else {}
     origin = payload.get("origin", peer)
@@ -74,9 +93,11 @@ async def drive(
     round_timeout: float,
     online_starts: Callable[[], None] | None = None,
     progress: Callable[[tuple[str, int, int]], None] | None = None,
+    corrections: Callable[[], Awaitable[Corrections]] | None = None,
 ) -> PartyResult:
     """Run `engine` to completion over `channels` (peer → channel), flushing all it sends.
-    `progress` hears (phase, rounds done, rounds) whenever a round ends."""
+    `progress` hears (phase, rounds done, rounds) whenever a round ends; `corrections` fetches
+    the dealer's corrections for an engine that awaits them, while it runs."""
     inbox_send, inbox = trio.open_memory_channel[Item](math.inf)
     queues: dict[int, trio.MemorySendChannel[Frame]] = {}
     send_errors: list[MpcError] = []
@@ -91,6 +112,8 @@ async def drive(
         async with trio.open_nursery() as readers:
             for peer, channel in channels.items():
                 readers.start_soon(_read, peer, channel, inbox_send)
+            if corrections is not None:
+                readers.start_soon(_fetch, corrections, inbox_send)
             try:
                 result = await _loop(
                     engine, queues, inbox, send_errors, round_timeout, online_starts, progress
@@ -158,9 +181,14 @@ async def _loop(
         with trio.move_on_after(round_timeout) as scope:
             peer, item = await inbox.receive()
         if scope.cancelled_caught:
-            waiting = sorted(engine.waiting_for()) or sorted(queues)
-            who = ", ".join(f"party {p}" for p in waiting)
+            waiting = sorted(engine.waiting_for())
+            who = ", ".join(f"party {p}" for p in waiting or sorted(queues))
+            if engine.awaiting_corrections and not waiting:
+                who = "dealer"
             raise PeerTimeoutError(who, f"round {engine.current_round}", round_timeout)
+        if isinstance(item, _Dealt):
+            await trio.to_thread.run_sync(engine.supply_corrections, item.corrections)
+            continue
         if isinstance(item, PeerClosedError):
             closed.add(peer)
             continue

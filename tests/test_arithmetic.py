@@ -18,14 +18,15 @@ from hypothesis import strategies as st
 
 from mpc import dsl
 from mpc.dsl import CompileSpec, Plan, compile
-from mpc.engine import Engine
-from mpc.errors import CompileError, PreprocessingError
+from mpc.engine import DealerMaterial, Engine, corrections_can_come_late
+from mpc.errors import CompileError, LocalProtocolError, PreprocessingError
 from mpc.field import domain_named
 from mpc.preprocessing import Store, components
 from mpc.preprocessing.dealer import deal, party_store
 from mpc.preprocessing.honest_majority import generate, offline_rounds
 from mpc.protocols.context import Context
 from mpc.protocols.inputs import InputItem, shamir_input_pads, shamir_share
+from mpc.results import merge_outputs
 from mpc.rng import Csprng
 from mpc.sharing import additive, shamir
 from mpc.suite import KAPPA, Need, Suite
@@ -293,6 +294,98 @@ def test_dealer_correction_of_the_wrong_shape_is_refused() -> None:
     corrections[1]["c"] = corrections[1]["c"][:2]
     with pytest.raises(PreprocessingError, match="no valid c correction for node 1"):
         party_store(domain, 1, 2, keys[1], session, NEEDS[:1], corrections)
+
+
+def _run_with_late_corrections(plan: Plan, inputs: dict[int, Any], supply_after: int) -> Any:
+    """Run `plan` in memory with the last party built without the dealer's corrections, which
+    arrive after `supply_after` frames were delivered (or when nothing else can move)."""
+    session = os.urandom(16)
+    keys = random_pair_keys(plan.suite.n_parties)
+    dealt = play_dealer(plan, session)
+    last = plan.suite.n_parties - 1
+    corrections = dealt[last].corrections
+    assert corrections is not None
+    engines = [
+        Engine(
+            plan,
+            p,
+            session=session,
+            inputs=inputs.get(p, {}),
+            pair_keys=keys[p],
+            dealer=DealerMaterial(dealt[p].key) if p == last else dealt[p],
+        )
+        for p in plan.suite.parties
+    ]
+    in_flight: list[tuple[int, int, Any]] = []
+    delivered = 0
+    while not all(engine.done for engine in engines):
+        for sender, engine in enumerate(engines):
+            in_flight.extend((sender, peer, frame) for peer, frame in engine.outbox())
+        if engines[last].awaiting_corrections and (delivered >= supply_after or not in_flight):
+            assert not engines[last].done
+            engines[last].supply_corrections(corrections)
+            continue
+        sender, receiver, frame = in_flight.pop(0)
+        engines[receiver].receive(sender, frame)
+        delivered += 1
+    assert not engines[last].awaiting_corrections
+    return merge_outputs(plan, {p: e.result().outputs for p, e in enumerate(engines)})
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("supply_after", [0, 1, 2, 3, 100])
+def test_dealer_corrections_may_arrive_while_the_last_party_runs(n: int, supply_after: int) -> None:
+    # the last party sends its openings at once and holds every delivery until they come
+    x, y, z = np.array([3, -5, 7]), np.array([2, 11, -4]), np.array([1, 0, -9])
+    plan = plan_of(integer_products, ("additive", n, "dealer"), 3)
+    assert corrections_can_come_late(plan)
+    outputs = _run_with_late_corrections(
+        plan, {0: {("d", "x"): x, ("d", "z"): z}, 1: {("d", "y"): y}}, supply_after
+    )
+    m = np.stack([x, z], axis=1)
+    assert outputs["mul"].tolist() == (x * y).tolist()
+    assert outputs["gram"].tolist() == (m.T @ m).tolist()
+    assert outputs["deep"].tolist() == (x * y * x - 7 * y + 3).tolist()
+
+
+def test_late_dealer_corrections_are_checked_and_taken_once() -> None:
+    plan = plan_of(integer_products, ("additive", 2, "dealer"), 3)
+    session = os.urandom(16)
+    dealt = play_dealer(plan, session)
+    corrections = dealt[1].corrections
+    assert corrections is not None
+    inputs = {("d", "y"): np.array([1, 2, 3])}
+
+    def late_engine() -> Engine:
+        keys = {0: os.urandom(32)}
+        dealer = DealerMaterial(dealt[1].key)
+        return Engine(plan, 1, session=session, inputs=inputs, pair_keys=keys, dealer=dealer)
+
+    node = next(iter(corrections))
+    broken = {k: dict(v) for k, v in corrections.items()}
+    broken[node]["c"] = broken[node]["c"][:1]
+    with pytest.raises(PreprocessingError, match=f"no valid c correction for node {node}"):
+        late_engine().supply_corrections(broken)
+    engine = late_engine()
+    engine.supply_corrections(corrections)
+    with pytest.raises(LocalProtocolError, match="no dealer corrections are awaited"):
+        engine.supply_corrections(corrections)
+
+
+def test_material_read_before_an_opening_needs_the_corrections_up_front() -> None:
+    # truncation masks are added before anything is opened: no late corrections for them
+    plan = plan_of(fixed_point, ("additive", 2, "dealer"), 2)
+    assert not corrections_can_come_late(plan)
+    session = os.urandom(16)
+    with pytest.raises(LocalProtocolError, match="corrections up front"):
+        Engine(
+            plan,
+            1,
+            session=session,
+            inputs={("f", "y"): np.array([1, 2])},
+            pair_keys={0: os.urandom(32)},
+            dealer=DealerMaterial(os.urandom(32)),
+        )
 
 
 @pytest.mark.parametrize("n", [3, 5])

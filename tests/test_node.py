@@ -199,9 +199,7 @@ async def test_driver_names_a_party_that_is_not_running(make_deployment: MakeDep
 class GarbageNode(PartyNode):
     """Sends bytes that are not a frame once the job starts."""
 
-    async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
-    ) -> PartyResult:
+    async def _run_engine(self, engine: Engine, mesh: Mesh, *_: object) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((7).to_bytes(4, "big") + b"garbage")
         await trio.sleep(math.inf)
@@ -211,9 +209,7 @@ class GarbageNode(PartyNode):
 class OversizedNode(PartyNode):
     """Announces a frame far over the limit."""
 
-    async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
-    ) -> PartyResult:
+    async def _run_engine(self, engine: Engine, mesh: Mesh, *_: object) -> PartyResult:
         for channel in mesh.channels.values():
             await channel.stream.send_all((2**31).to_bytes(4, "big"))
         await trio.sleep(math.inf)
@@ -223,9 +219,7 @@ class OversizedNode(PartyNode):
 class HungNode(PartyNode):
     """Stops answering once the job starts."""
 
-    async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
-    ) -> PartyResult:
+    async def _run_engine(self, engine: Engine, mesh: Mesh, *_: object) -> PartyResult:
         await trio.sleep(math.inf)
         raise AssertionError
 
@@ -233,9 +227,7 @@ class HungNode(PartyNode):
 class DyingNode(PartyNode):
     """Drops every connection abruptly in the middle of the job, like a killed process."""
 
-    async def _run_engine(
-        self, engine: Engine, mesh: Mesh, online_starts: object = None, progress: object = None
-    ) -> PartyResult:
+    async def _run_engine(self, engine: Engine, mesh: Mesh, *_: object) -> PartyResult:
         for channel in mesh.channels.values():
             await trio.aclose_forcefully(channel.stream)
         await trio.sleep(math.inf)
@@ -413,6 +405,36 @@ async def test_nodes_inner_product_matches_plaintext(
     else:  # the dealer: nothing between the parties before the online phase
         assert stats["offline_rounds"] == 0
         assert all(b == 0 for b in stats["offline_bytes_sent"].values())
+
+
+MATMUL = SECURE_SUM.parents[1] / "benchmarks" / "circuits" / "matmul.py"
+
+
+@pytest.mark.parametrize("n", [2, 3])
+async def test_nodes_matrix_product_with_a_dealer_that_answers_while_they_run(
+    make_deployment: MakeDeployment, tmp_path: Path, n: int
+) -> None:
+    # integer products only: the last party starts before the dealer's corrections arrive
+    a = np.array([[1, -2, 3], [4, 5, -6]])
+    b = np.array([[7, 8], [-9, 10], [11, -12]])
+    table = lambda m: "".join(",".join(map(str, row)) + "\n" for row in m)  # noqa: E731
+    header = "c0,c1,c2\n"
+    (tmp_path / "a.csv").write_text(header + table(a))
+    (tmp_path / "bt.csv").write_text(header + table(b.T))
+    files = {0: {"a": tmp_path / "a.csv"}, 1: {"bt": tmp_path / "bt.csv"}}
+    deployment = make_deployment(
+        n,
+        "additive",
+        datasets=files,
+        circuits={p: [MATMUL] for p in range(n)},
+        preprocessing="dealer",
+    )
+    async with running_nodes(deployment), running_dealer(deployment):
+        with trio.fail_after(60):
+            outcome = await Client(deployment).run(MATMUL, params={"k": 3})
+    assert np.asarray(outcome.outputs["ab"]).tolist() == (a @ b).tolist()
+    received = outcome.stats["dealer_bytes_received"]
+    assert received[str(n - 1)] > 2 * 2 * 8 > received.get("0", 0) == 0
 
 
 @asynccontextmanager

@@ -9,7 +9,9 @@ and sends the last party one correction per computed component:
     c_{n−1} = (⊕a_i ∧ ⊕b_i) ⊕ ⊕_{i<n−1} c_i,  value_{n−1} = ρ − Σ_{i<n−1} value_i
                                      (`bitcompare`: word triples, XOR-shared, and daBits with
                                       ρ = bit 0 of ⊕ bit_i).
-Everything else is derived locally: the other n − 1 parties receive nothing at all.
+Everything else is derived locally: the other n − 1 parties receive nothing at all. The last
+party may take its corrections late (`awaiting_store`, then `fill`): a Beaver product reads c
+only after its opening, so the dealer computes while the parties open d and e.
 
 Threat model: a trusted third party. The dealer learns every party's material (never the
 parties' inputs or outputs) and must not collude with any party; the parties are semi-honest.
@@ -37,6 +39,7 @@ CORRECTED = {
     "trunc": ("low", "mask"),
     "bitcompare": ("c", "value"),
 }
+LATE_KINDS = ("triple", "square", "matrix")  # corrected in c alone, which Beaver reads last
 Corrections = dict[int, dict[str, np.ndarray]]
 
 
@@ -57,26 +60,56 @@ def party_store(
     corrections: Corrections | None,
 ) -> Store:
     """The material of `party`: derived from its dealer key, plus corrections for the last party."""
+    store, blanks = _store(domain, party, n_parties, key, session, needs)
+    if blanks:
+        fill(domain, blanks, corrections or {})
+    return store
+
+
+def awaiting_store(
+    domain: Domain, n_parties: int, key: bytes, session: bytes, needs: Sequence[Need]
+) -> tuple[Store, Corrections]:
+    """The last party's material before the dealer has answered: the seeded components now,
+    and every corrected one as a blank array that `fill` later writes the correction into.
+    Only for material whose corrected components nobody reads before `fill` (the engine
+    checks: `LATE_KINDS` consumed by Beaver products, which read c after their opening)."""
+    return _store(domain, n_parties - 1, n_parties, key, session, needs)
+
+
+def fill(domain: Domain, blanks: Corrections, corrections: Corrections) -> None:
+    """Write the dealer's corrections into the blanks of `awaiting_store`, checking each."""
+    for node, parts in blanks.items():
+        for name, blank in parts.items():
+            correction = corrections.get(node, {}).get(name)
+            if (
+                not isinstance(correction, np.ndarray)
+                or correction.dtype != domain.dtype
+                or correction.shape != blank.shape
+            ):
+                raise PreprocessingError(
+                    f"the dealer sent no valid {name} correction for node {node}"
+                )
+            blank[...] = correction
+
+
+def _store(
+    domain: Domain, party: int, n_parties: int, key: bytes, session: bytes, needs: Sequence[Need]
+) -> tuple[Store, Corrections]:
+    """A party's store with its seeded components, and blanks where the last party's corrected
+    components go."""
     store = Store()
-    last = n_parties - 1
+    blanks: Corrections = {}
     for need in needs:
         arrays = []
         for name, shape in components(need):
-            if party == last and name in CORRECTED[need.kind]:
-                correction = (corrections or {}).get(need.node, {}).get(name)
-                if (
-                    not isinstance(correction, np.ndarray)
-                    or correction.dtype != domain.dtype
-                    or correction.shape != shape
-                ):
-                    raise PreprocessingError(
-                        f"the dealer sent no valid {name} correction for node {need.node}"
-                    )
-                arrays.append(correction)
+            if party == n_parties - 1 and name in CORRECTED[need.kind]:
+                blank = np.empty(shape, dtype=domain.dtype)
+                blanks.setdefault(need.node, {})[name] = blank
+                arrays.append(blank)
             else:
                 arrays.append(seeded_share(domain, key, session, need, name, shape))
         store.put(need, tuple(arrays))
-    return store
+    return store, blanks
 
 
 def deal(
