@@ -29,7 +29,7 @@ from typing import Any
 
 import trio
 
-from mpc import config, keys
+from mpc import config, keys, memory
 from mpc.errors import JobFailedError, MpcError, describe_failure, sorted_failures
 from mpc.progress import ProgressLine
 from mpc.results import to_json
@@ -203,7 +203,7 @@ def _cmd_party(args: argparse.Namespace) -> int:
     )
     deployment = config.load(args.config)
     node = PartyNode(deployment, args.id)
-
+    memory.reserve(deployment.limits.reserved_memory_bytes)
     _serve_until_signal(node.serve, {"event": "listening", "party": args.id})
     return 0
 
@@ -237,8 +237,9 @@ def _cmd_dealer(args: argparse.Namespace) -> int:
         format="%(asctime)s dealer %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    node = DealerNode(config.load(args.config))
-
+    deployment = config.load(args.config)
+    node = DealerNode(deployment)
+    memory.reserve(deployment.limits.reserved_memory_bytes)
     _serve_until_signal(node.serve, {"event": "listening", "dealer": True})
     return 0
 

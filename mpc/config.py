@@ -83,11 +83,13 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Hard size limits: one wire frame, one reassembled message, rows in one dataset."""
+    """Hard size limits: one wire frame, one reassembled message, rows in one dataset; and the
+    memory a node process touches at start and keeps for its jobs (`mpc.memory`, 0: none)."""
 
     max_frame_bytes: int = 64 * 2**20
     max_message_bytes: int = 4 * 2**30
     max_rows: int = 10**8
+    reserved_memory_bytes: int = 64 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +359,7 @@ class _Validator:
         table = self.table(value, "limits", _LIMIT_KEYS)
         sizes = {name: self.value(table, "limits", name, int) for name in table}
         for name, size in sizes.items():
-            least = _MIN_FRAME_BYTES if name == "max_frame_bytes" else 1
+            least = {"max_frame_bytes": _MIN_FRAME_BYTES, "reserved_memory_bytes": 0}.get(name, 1)
             if size < least:
                 self.fail(f"limits.{name}", f"must be an integer >= {least}, got {size}")
         return Limits(**sizes)

@@ -132,6 +132,11 @@ BROKEN_VARIANTS: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("zero limit", set_in("limits", "max_message_bytes", 0), "limits.max_message_bytes"),
     ("bool limit", set_in("limits", "max_rows", True), "limits.max_rows"),
     ("frame limit too small", set_in("limits", "max_frame_bytes", 4095), "limits.max_frame_bytes"),
+    (
+        "negative memory reserve",
+        set_in("limits", "reserved_memory_bytes", -1),
+        "limits.reserved_memory_bytes",
+    ),
     ("driver not a table", lambda data: data.__setitem__("driver", "x.pem"), "driver"),
     ("driver key not a string", set_in("driver", "key", ["x"]), "driver.key"),
 ]
@@ -277,11 +282,11 @@ def test_load_resolves_relative_paths_against_config_directory(
 def test_parse_stores_timeouts_as_floats_and_limits() -> None:
     data = base_data()
     data["timeouts"] = {"connect": 2, "round": 0.5}
-    data["limits"] = {"max_frame_bytes": 4096, "max_rows": 10}
+    data["limits"] = {"max_frame_bytes": 4096, "max_rows": 10, "reserved_memory_bytes": 0}
     deployment = config.parse(data, FAKE_FILE)
     assert deployment.timeouts == Timeouts(connect=2.0, round=0.5)
     assert isinstance(deployment.timeouts.connect, float)
-    assert deployment.limits == Limits(max_frame_bytes=4096, max_rows=10)
+    assert deployment.limits == Limits(max_frame_bytes=4096, max_rows=10, reserved_memory_bytes=0)
 
 
 def test_deployment_party_unknown_id_raises_config_error() -> None:

@@ -58,6 +58,7 @@ L5 = (
     "mpc.testing",
     "mpc.progress",
     "mpc.usage",
+    "mpc.memory",
 )
 L5_BENCH = ("mpc.bench.*",)  # the benchmark harness (`mpc bench`), a development tool
 L6 = ("mpc.cli", "mpc.__main__", "mpc")  # `mpc` is the public hub, mpc/__init__.py
