@@ -482,10 +482,12 @@ def corrections_can_come_late(plan: Plan) -> bool:
 
 def _check_inputs(
     plan: Plan, party: int, inputs: Mapping[tuple[str, str], np.ndarray]
-) -> dict[tuple[str, str], np.ndarray]:
-    """The party's inputs the plan needs, checked against their declared shapes and bounds."""
-    checked: dict[tuple[str, str], np.ndarray] = {}
+) -> dict[int, np.ndarray]:
+    """The party's inputs the plan needs, by input node (a matrix input's columns stacked),
+    checked against their declared shapes and bounds."""
+    checked: dict[int, np.ndarray] = {}
     for spec in plan.inputs_of(party):
+        columns = []
         for column in spec.columns:
             key = (spec.dataset, column)
             if key not in inputs:
@@ -501,17 +503,24 @@ def _check_inputs(
                     )
                 if np.any(values > 1):
                     raise LocalProtocolError(f"input {spec.dataset}.{column}: bits must be 0 or 1")
-                checked[key] = values
-                continue
-            if values.dtype != np.int64 or values.shape != (spec.rows,):
+            elif values.dtype != np.int64 or values.shape != (spec.rows,):
                 raise LocalProtocolError(
                     f"input {spec.dataset}.{column}: expected int64[{spec.rows}], "
                     f"got {values.dtype}{list(values.shape)}"
                 )
+            columns.append(values)
+        block = np.stack(columns, axis=1) if spec.matrix else columns[0]
+        if not spec.hex:  # bounds: one pass over the whole input, no temporaries
             limit = np.int64(2 ** (spec.bits + spec.frac))
-            if np.any((values >= limit) | (values <= -limit)):
+            if _over(block, limit):
+                named = zip(spec.columns, columns, strict=True)
+                over = next(name for name, values in named if _over(values, limit))
                 scale = f" scaled by 2^{spec.frac}" if spec.frac else ""
-                message = f"input {spec.dataset}.{column} exceeds 2^{spec.bits}{scale}"
+                message = f"input {spec.dataset}.{over} exceeds 2^{spec.bits}{scale}"
                 raise LocalProtocolError(message)
-            checked[key] = values
+        checked[spec.node] = block
     return checked
+
+
+def _over(values: np.ndarray, limit: np.int64) -> bool:
+    return bool(values.size) and bool(values.max() >= limit or values.min() <= -limit)

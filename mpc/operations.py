@@ -61,11 +61,7 @@ class Operations:
         owner = node.attr("party")
         values = None
         if owner == self.ctx.party:
-            column = node.attr("column")
-            columns = (column,) if isinstance(column, str) else tuple(column)
-            arrays = [self.ctx.inputs[(node.attr("dataset"), c)] for c in columns]
-            raw = arrays[0] if isinstance(column, str) else np.stack(arrays, axis=1)
-            values = self.domain.encode(raw)
+            values = self.domain.encode(self.ctx.inputs[node.id])
         pads = self._pads(node.id)
         input_pads = pads if isinstance(pads, InputPads) else None
         return InputItem(owner, node.id, node.shape, values, input_pads)
@@ -87,7 +83,7 @@ class Operations:
         if op == "input_bits":  # private: the owner's bits, nothing elsewhere
             if node.attr("party") != self.ctx.party:
                 return NOTHING
-            return self.ctx.inputs[(node.attr("dataset"), node.attr("column"))]
+            return self.ctx.inputs[node.id]
         if op in ("add", "sub"):
             a, b = (self.share_of(i, v) for i, v in zip(node.args, args, strict=True))
             combined = domain.add(a, b) if op == "add" else domain.sub(a, b)

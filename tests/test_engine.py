@@ -571,6 +571,21 @@ def test_engine_rejects_bad_inputs(values: np.ndarray | None, match: str) -> Non
         Engine(plan, 0, session=SESSION, inputs=inputs, pair_keys=random_pair_keys(3)[0])
 
 
+@dsl.circuit
+def column_sums(job: dsl.Job) -> None:
+    m = dsl.input(0, "m", ["a", "b", "c"], bits=BITS)
+    dsl.reveal(dsl.sum(m, axis=0), "sums")
+
+
+def test_engine_names_the_column_of_a_matrix_input_that_is_out_of_range() -> None:
+    plan = plan_for(column_sums, "shamir", 3, 2)
+    good = {("m", name): np.array([1, -2], dtype=np.int64) for name in "abc"}
+    assert run_plan(plan, {0: good}).outputs["sums"].tolist() == [-1, -1, -1]
+    bad = {**good, ("m", "b"): np.array([0, -(2**BITS)], dtype=np.int64)}
+    with pytest.raises(LocalProtocolError, match=f"input m.b exceeds 2\\^{BITS}"):
+        Engine(plan, 0, session=SESSION, inputs=bad, pair_keys=random_pair_keys(3)[0])
+
+
 def test_engine_accepts_inputs_at_the_bound() -> None:
     top = 2**BITS - 1
     plan = plan_for(secure_sum, "shamir", 3, 2, params={"bits": BITS})

@@ -123,8 +123,8 @@ def deal(
     last = max(keys)
 
     def shares(need: Need, name: str, shape: tuple[int, ...], upto: int) -> np.ndarray:
-        total = domain.zeros(shape)
-        for party in range(upto):
+        total = seeded_share(domain, keys[0], session, need, name, shape)  # upto ≥ 1: n ≥ 2
+        for party in range(1, upto):
             total = domain.add(total, seeded_share(domain, keys[party], session, need, name, shape))
         return total
 

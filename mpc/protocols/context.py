@@ -45,7 +45,7 @@ class Context:
     session: bytes
     rng: Csprng
     pair_keys: Mapping[int, bytes]
-    inputs: Mapping[tuple[str, str], np.ndarray]
+    inputs: Mapping[int, np.ndarray]  # by input node: its column, matrix or private bits
     sessions: dict[str, Any] = field(default_factory=dict)  # OT/garbling sessions of the job
 
     def pair_stream(self, peer: int, *label: LabelPart) -> Csprng:
