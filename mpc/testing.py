@@ -116,6 +116,24 @@ def play_dealer(plan: Plan, session: bytes) -> dict[int, DealerMaterial]:
     return {p: DealerMaterial(keys[p], corrections if p == last else None) for p in parties}
 
 
+def party_engines(
+    plan: Plan, inputs: Mapping[int, Inputs], session: bytes, dealt: Mapping[int, DealerMaterial]
+) -> list[Engine]:
+    """Every party's engine for `plan`, with fresh pair keys and the dealer's material `dealt`."""
+    keys = random_pair_keys(plan.suite.n_parties)
+    return [
+        Engine(
+            plan,
+            p,
+            session=session,
+            inputs=inputs.get(p, {}),
+            pair_keys=keys[p],
+            dealer=dealt.get(p),
+        )
+        for p in plan.suite.parties
+    ]
+
+
 @dataclass
 class LocalRun:
     """Results of `run_plan`: per-party results, the merged outputs and the driver's outputs."""
@@ -135,19 +153,7 @@ def run_plan(
 ) -> LocalRun:
     """Run `plan` between all its parties in memory; `inputs[p]` holds party p's own columns."""
     session = session or os.urandom(16)
-    keys = random_pair_keys(plan.suite.n_parties)
-    dealt = play_dealer(plan, session)
-    engines = [
-        Engine(
-            plan,
-            p,
-            session=session,
-            inputs=inputs.get(p, {}),
-            pair_keys=keys[p],
-            dealer=dealt.get(p),
-        )
-        for p in plan.suite.parties
-    ]
+    engines = party_engines(plan, inputs, session, play_dealer(plan, session))
     router = Router(engines, order=order)
     results = router.run()
     outputs = merge_outputs(plan, {r.party: r.outputs for r in results})

@@ -30,7 +30,7 @@ from mpc.results import merge_outputs
 from mpc.rng import Csprng
 from mpc.sharing import additive, shamir
 from mpc.suite import KAPPA, Need, Suite
-from mpc.testing import play_dealer, random_pair_keys, run_plan, run_protocols
+from mpc.testing import party_engines, play_dealer, random_pair_keys, run_plan, run_protocols
 
 CONFIGS = [
     ("shamir", 3, None),
@@ -300,22 +300,12 @@ def _run_with_late_corrections(plan: Plan, inputs: dict[int, Any], supply_after:
     """Run `plan` in memory with the last party built without the dealer's corrections, which
     arrive after `supply_after` frames were delivered (or when nothing else can move)."""
     session = os.urandom(16)
-    keys = random_pair_keys(plan.suite.n_parties)
     dealt = play_dealer(plan, session)
     last = plan.suite.n_parties - 1
     corrections = dealt[last].corrections
     assert corrections is not None
-    engines = [
-        Engine(
-            plan,
-            p,
-            session=session,
-            inputs=inputs.get(p, {}),
-            pair_keys=keys[p],
-            dealer=DealerMaterial(dealt[p].key) if p == last else dealt[p],
-        )
-        for p in plan.suite.parties
-    ]
+    dealt[last] = DealerMaterial(dealt[last].key)  # the corrections come later
+    engines = party_engines(plan, inputs, session, dealt)
     in_flight: list[tuple[int, int, Any]] = []
     delivered = 0
     while not all(engine.done for engine in engines):
