@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 import trio
 
-from mpc import keys
+from mpc import keys, memory
 from mpc.config import Deployment
 from mpc.datasets import Column, read_columns
 from mpc.dealer import corrections_from_wire, needs_to_wire
@@ -69,6 +69,7 @@ from mpc.suite import DEALER, Suite
 from mpc.usage import cpu_seconds, minor_faults, peak_rss_bytes, reset_peak_rss
 from mpc.wire import DEAL, DEALT, PROGRESS, Frame
 
+MAX_WORKING_SET = 2**30  # the most memory a node faults in before a job (`_working_set`)
 log = logging.getLogger("mpc.node")
 MAX_ABORTED_REMEMBERED = 256  # aborted sessions a node still names to peers that dial late
 
@@ -327,6 +328,8 @@ class PartyNode:
             )
         if plan.domain == "Z64" and plan.multiplies_matrices:
             load_ring_matmul()  # numba's compiled kernel: loaded now, not in the protocol's time
+        if self.deployment.limits.reserved_memory_bytes:  # the job's pages, faulted in now
+            memory.reserve(max(self.deployment.limits.reserved_memory_bytes, _working_set(plan)))
         prepared_at = clock()
 
         async def execute() -> dict[str, Any]:
@@ -602,6 +605,16 @@ class PartyNode:
             for column, array in values.items():
                 inputs[(dataset, column)] = array
         return _Prepared(circuit, inputs, rows)
+
+
+def _working_set(plan: Plan) -> int:
+    """A generous guess at the memory one party's job touches: its messages both ways a few
+    times over (shares, masks, wire buffers) and its preprocessed material twice; at most
+    `MAX_WORKING_SET` (bigger jobs fault their pages in as they go)."""
+    cost = plan.cost()
+    messages = 2 * max(cost.bytes_sent, default=0)
+    material = sum(cost.preprocessing.values()) * plan.element_bytes
+    return min(4 * messages + 2 * material, MAX_WORKING_SET)
 
 
 class _ProgressReports:
