@@ -450,6 +450,9 @@ def test_a_node_faults_in_a_working_set_that_grows_with_the_job_up_to_a_cap() ->
     # 256 rows: 1.5 MB sent and received per party, 1.5 MB of matrix triple
     assert sizes[0] < sizes[1] < sizes[2] == MAX_WORKING_SET
     assert 8 * 2**20 < sizes[1] < 32 * 2**20
+    millionaires = load_circuit(SECURE_SUM.parent / "millionaires.py")
+    spec = CompileSpec(Suite.of("additive", 2), default_rows=10**5)
+    assert _working_set(compile(millionaires, spec)) == 0  # garbled: no guess
 
 
 @asynccontextmanager
@@ -475,6 +478,53 @@ async def test_a_dealer_that_is_not_running_fails_the_job_by_the_connect_deadlin
             await Client(deployment).run(INNER)
     assert failure_type(caught.value.failures[1]) == PeerUnreachableError.__name__
     assert "dealer: cannot connect" in str(caught.value.failures[1])
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error", "says"),
+    [
+        ("silent", "PeerTimeoutError", "dealer"),
+        ("hangs up", "PeerBrokenError", "dealer: closed the connection before dealing"),
+        ("wrong shapes", "PreprocessingError", "no valid c correction"),
+    ],
+)
+async def test_a_dealer_that_fails_while_the_parties_run_fails_the_job(
+    make_deployment: MakeDeployment, tmp_path: Path, behaviour: str, error: str, says: str
+) -> None:
+    # integer products: the last party is already online when the dealer lets it down
+    from mpc.dealer import DealerNode
+    from mpc.wire import DEALT, Frame
+
+    class BadDealer(DealerNode):
+        async def _answer(self, peer: object, request: Frame) -> Frame:
+            if behaviour == "silent":
+                await trio.sleep(math.inf)
+            if behaviour == "hangs up":
+                raise trio.ClosedResourceError
+            answer = await super()._answer(peer, request)  # type: ignore[arg-type]
+            for node in answer.payload["corrections"]:
+                node[1]["c"] = node[1]["c"][:1]
+            return Frame(request.session, 0, 0, answer.sender, DEALT, answer.payload)
+
+    (tmp_path / "a.csv").write_text("c0\n1\n2\n")
+    (tmp_path / "bt.csv").write_text("c0\n3\n4\n")
+    files = {0: {"a": tmp_path / "a.csv"}, 1: {"bt": tmp_path / "bt.csv"}}
+    deployment = make_deployment(
+        2,
+        "additive",
+        datasets=files,
+        circuits={p: [MATMUL] for p in range(2)},
+        preprocessing="dealer",
+        timeouts={"round": 1.0},
+    )
+    dealer = BadDealer(deployment)
+    async with running_nodes(deployment), trio.open_nursery() as nursery:
+        await nursery.start(dealer.serve)
+        with trio.fail_after(30), pytest.raises(JobFailedError) as caught:
+            await Client(deployment).run(MATMUL, params={"k": 1})
+        nursery.cancel_scope.cancel()
+    assert failure_type(caught.value.failures[1]) == error
+    assert says in str(caught.value.failures[1])
 
 
 async def test_dealer_refuses_anyone_but_the_last_party(make_deployment: MakeDeployment) -> None:
