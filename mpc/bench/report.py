@@ -254,7 +254,8 @@ def section(
         "starts them; every repeat's outputs are checked against the plaintext answer first.",
         "  wall = driver connect → last result (includes each party reading its CSV);",
         "  run = the protocol itself, mesh connection excluded (slowest party); "
-        "prepare = CSV read and validation (slowest party);",
+        "prepare = CSV read, validation, compilation, numba's ring-matmul kernel when the "
+        "job needs it and the job's memory faulted in (slowest party);",
         "  wire bytes include TLS and framing; the predicted payload is `Plan.cost()`.",
         "  offline / online = each phase of the slowest party: offline is the job's "
         "preprocessing (OT triples, the dealer's material, Shamir's resharing pads), online "
