@@ -410,6 +410,33 @@ async def test_nodes_inner_product_matches_plaintext(
 MATMUL = SECURE_SUM.parents[1] / "benchmarks" / "circuits" / "matmul.py"
 
 
+def matrix_files(tmp_path: Path, a: np.ndarray, b: np.ndarray) -> dict[int, dict[str, Path]]:
+    """`MATMUL`'s datasets: party 0's A by rows, party 1's B by columns."""
+    for name, matrix in (("a", a), ("bt", b.T)):
+        header = ",".join(f"c{j}" for j in range(matrix.shape[1]))
+        rows = "".join(",".join(map(str, row)) + "\n" for row in matrix)
+        (tmp_path / f"{name}.csv").write_text(f"{header}\n{rows}")
+    return {0: {"a": tmp_path / "a.csv"}, 1: {"bt": tmp_path / "bt.csv"}}
+
+
+def with_dealer(
+    make_deployment: MakeDeployment,
+    n: int,
+    circuit: Path,
+    files: dict[int, dict[str, Path]],
+    **timeouts: float,
+) -> Deployment:
+    """An additive deployment of n parties with a dealer, allowed to run `circuit`."""
+    return make_deployment(
+        n,
+        "additive",
+        datasets=files,
+        circuits={p: [circuit] for p in range(n)},
+        preprocessing="dealer",
+        timeouts=timeouts or None,
+    )
+
+
 @pytest.mark.parametrize("n", [2, 3])
 async def test_nodes_matrix_product_with_a_dealer_that_answers_while_they_run(
     make_deployment: MakeDeployment, tmp_path: Path, n: int
@@ -417,18 +444,7 @@ async def test_nodes_matrix_product_with_a_dealer_that_answers_while_they_run(
     # integer products only: the last party starts before the dealer's corrections arrive
     a = np.array([[1, -2, 3], [4, 5, -6]])
     b = np.array([[7, 8], [-9, 10], [11, -12]])
-    table = lambda m: "".join(",".join(map(str, row)) + "\n" for row in m)  # noqa: E731
-    header = "c0,c1,c2\n"
-    (tmp_path / "a.csv").write_text(header + table(a))
-    (tmp_path / "bt.csv").write_text(header + table(b.T))
-    files = {0: {"a": tmp_path / "a.csv"}, 1: {"bt": tmp_path / "bt.csv"}}
-    deployment = make_deployment(
-        n,
-        "additive",
-        datasets=files,
-        circuits={p: [MATMUL] for p in range(n)},
-        preprocessing="dealer",
-    )
+    deployment = with_dealer(make_deployment, n, MATMUL, matrix_files(tmp_path, a, b))
     async with running_nodes(deployment), running_dealer(deployment):
         with trio.fail_after(60):
             outcome = await Client(deployment).run(MATMUL, params={"k": 3})
@@ -465,14 +481,7 @@ async def test_a_dealer_that_is_not_running_fails_the_job_by_the_connect_deadlin
 ) -> None:
     # the last party dials the dealer while the mesh connects: its failure ends the job at once
     files = {0: {"x": decimals(tmp_path, "x", [1.5])}, 1: {"y": decimals(tmp_path, "y", [2.0])}}
-    deployment = make_deployment(
-        2,
-        "additive",
-        datasets=files,
-        circuits={p: [INNER] for p in range(2)},
-        preprocessing="dealer",
-        timeouts={"connect": 0.5},
-    )
+    deployment = with_dealer(make_deployment, 2, INNER, files, connect=0.5)
     async with running_nodes(deployment):
         with trio.fail_after(20), pytest.raises(JobFailedError) as caught:
             await Client(deployment).run(INNER)
@@ -506,22 +515,13 @@ async def test_a_dealer_that_fails_while_the_parties_run_fails_the_job(
                 node[1]["c"] = node[1]["c"][:1]
             return Frame(request.session, 0, 0, answer.sender, DEALT, answer.payload)
 
-    (tmp_path / "a.csv").write_text("c0\n1\n2\n")
-    (tmp_path / "bt.csv").write_text("c0\n3\n4\n")
-    files = {0: {"a": tmp_path / "a.csv"}, 1: {"bt": tmp_path / "bt.csv"}}
-    deployment = make_deployment(
-        2,
-        "additive",
-        datasets=files,
-        circuits={p: [MATMUL] for p in range(2)},
-        preprocessing="dealer",
-        timeouts={"round": 1.0},
-    )
+    files = matrix_files(tmp_path, np.array([[1], [2]]), np.array([[3, 4]]))
+    deployment = with_dealer(make_deployment, 2, MATMUL, files, round=1.0)
     dealer = BadDealer(deployment)
     async with running_nodes(deployment), trio.open_nursery() as nursery:
         await nursery.start(dealer.serve)
         with trio.fail_after(30), pytest.raises(JobFailedError) as caught:
-            await Client(deployment).run(MATMUL, params={"k": 1})
+            await Client(deployment).run(MATMUL, params={"k": 1})  # (2×1)·(1×2)
         nursery.cancel_scope.cancel()
     assert failure_type(caught.value.failures[1]) == error
     assert says in str(caught.value.failures[1])
