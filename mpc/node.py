@@ -612,7 +612,7 @@ def _working_set(plan: Plan) -> int:
     ways a few times over (shares, masks, wire buffers) and its preprocessed material twice; at
     most `MAX_WORKING_SET`. Jobs with comparisons or garbled circuits get no guess: they work
     through their tables in chunks, so their traffic says little about their memory (10^5
-    garbled comparisons send 80 MB per party and peak at 181 MB resident)."""
+    garbled comparisons send 158 MB in all, and the busier party peaks at 181 MB resident)."""
     if any(node.op in ("compare", "garble") for node in plan.nodes):
         return 0
     cost = plan.cost()
