@@ -4,8 +4,8 @@ A separate process the deployment declares (`[dealer]`, with `deployment.preproc
 "dealer"`). For each job, only the last party (n − 1) asks it, over pinned mutual TLS, for the
 corrections of the material the plan needs (kinds and shapes, never data); the dealer derives
 every party's seeded shares from its ECDH keys with them (`mpc.preprocessing.dealer.deal`) and
-answers with the corrections. The other parties derive their material locally and never talk
-to it. Any other principal is refused: a correction in the wrong hands would be that party's
+answers with the corrections (the party's side: `ask_for_corrections`, `receive_corrections`).
+The other parties derive their material locally and never talk to it. Any other principal is refused: a correction in the wrong hands would be that party's
 share of someone else's material.
 
 Threat model: the dealer is trusted not to collude with any party (README, threat-model table).
@@ -22,7 +22,7 @@ import trio
 
 from mpc import keys
 from mpc.config import Deployment
-from mpc.errors import MpcError, RemoteProtocolError, to_wire
+from mpc.errors import MpcError, PeerTimeoutError, RemoteProtocolError, from_wire, to_wire
 from mpc.field import DOMAINS, load_ring_matmul
 from mpc.net import tls
 from mpc.net.channel import Channel
@@ -87,6 +87,27 @@ def corrections_from_wire(data: Any, peer: int | str) -> Corrections:
             raise RemoteProtocolError(peer, "malformed dealer answer")
         corrections[item[0]] = dict(item[1])
     return corrections
+
+
+async def ask_for_corrections(
+    channel: Channel, session: bytes, party: int, domain: str, needs: tuple[Need, ...]
+) -> None:
+    """The last party's request, over `channel` to the dealer, which starts dealing at once."""
+    request = {"domain": domain, "needs": needs_to_wire(needs)}
+    await channel.send(Frame(session, 0, 0, party, DEAL, request))
+
+
+async def receive_corrections(channel: Channel, timeout: float) -> Corrections:
+    """The dealer's answer to `ask_for_corrections`: its corrections, or the error it names."""
+    with trio.move_on_after(timeout) as scope:
+        answer = await channel.receive()
+    if scope.cancelled_caught:
+        raise PeerTimeoutError("dealer", "dealing", timeout)
+    if answer.kind == ERROR:
+        raise from_wire(answer.payload)
+    if answer.kind != DEALT or not isinstance(answer.payload, dict):
+        raise RemoteProtocolError("dealer", f"answered {answer.kind!r} to a deal request")
+    return corrections_from_wire(answer.payload.get("corrections"), "dealer")
 
 
 class DealerNode:

@@ -31,7 +31,7 @@ import trio
 from mpc import keys, memory
 from mpc.config import Deployment
 from mpc.datasets import Column, read_columns
-from mpc.dealer import corrections_from_wire, needs_to_wire
+from mpc.dealer import ask_for_corrections, receive_corrections
 from mpc.dsl import Circuit, CompileSpec, Plan, compile, load_circuit
 from mpc.engine import DealerMaterial, Engine, PartyResult, corrections_can_come_late
 from mpc.errors import (
@@ -42,7 +42,6 @@ from mpc.errors import (
     PeerTimeoutError,
     PolicyError,
     RemoteProtocolError,
-    from_wire,
     to_wire,
     type_name,
 )
@@ -64,12 +63,12 @@ from mpc.net import tls
 from mpc.net.channel import Channel
 from mpc.net.mesh import Mesh, dial, run_concurrently
 from mpc.preprocessing.dealer import Corrections
+from mpc.progress import ProgressReports
 from mpc.runner import drive
 from mpc.suite import DEALER, Suite
 from mpc.usage import cpu_seconds, minor_faults, peak_rss_bytes, reset_peak_rss
-from mpc.wire import DEAL, DEALT, PROGRESS, Frame
+from mpc.wire import Frame
 
-MAX_WORKING_SET = 2**29  # the most memory a node faults in before a job (`_working_set`)
 log = logging.getLogger("mpc.node")
 MAX_ABORTED_REMEMBERED = 256  # aborted sessions a node still names to peers that dial late
 
@@ -329,7 +328,9 @@ class PartyNode:
         if plan.domain == "Z64" and plan.multiplies_matrices:
             load_ring_matmul()  # numba's compiled kernel: loaded now, not in the protocol's time
         if self.deployment.limits.reserved_memory_bytes:  # the job's pages, faulted in now
-            memory.reserve(max(self.deployment.limits.reserved_memory_bytes, _working_set(plan)))
+            memory.reserve(
+                max(self.deployment.limits.reserved_memory_bytes, memory.working_set(plan))
+            )
         prepared_at = clock()
 
         async def execute() -> dict[str, Any]:
@@ -377,7 +378,7 @@ class PartyNode:
             if not engine.has_offline_stage:  # the constructor did all the offline work
                 online_starts()
 
-            reports = _ProgressReports(driver, session.id, self.me.id)
+            reports = ProgressReports(driver, session.id, self.me.id)
             ran: list[PartyResult] = []
             failed: list[MpcError] = []
             async with trio.open_nursery() as nursery:
@@ -457,21 +458,23 @@ class PartyNode:
             corrections=corrections,
         )
 
+    def _uses_dealer(self, plan: Plan) -> bool:
+        """Whether the plan takes material from the dealer (which the config must declare)."""
+        if plan.preprocessing != DEALER or not plan.needs():
+            return False
+        if self.deployment.dealer is None or self._dealer_certificate is None:
+            raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
+        return True
+
     def _asks_dealer(self, plan: Plan) -> bool:
         """Whether this party fetches the plan's corrections from the dealer (the last party)."""
-        return (
-            plan.preprocessing == DEALER
-            and bool(plan.needs())
-            and self.me.id == self.deployment.n_parties - 1
-        )
+        return self._uses_dealer(plan) and self.me.id == self.deployment.n_parties - 1
 
     async def _dial_dealer(self, into: list[Channel]) -> None:
-        dealer = self.deployment.dealer
-        if dealer is None or self._dealer_certificate is None:
-            raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
+        assert self.deployment.dealer is not None  # (_asks_dealer checked)
         into.append(
             await dial(
-                dealer,
+                self.deployment.dealer,
                 context=self._client_context,
                 identities=self.identities,
                 deadline=trio.current_time() + self.timeouts.connect,
@@ -485,32 +488,18 @@ class PartyNode:
         """This party's key with the dealer and, for the last party (which has `channel`, dialled
         while the mesh connected), the dealer's corrections: asked for at once, and awaited
         now or, when the plan lets them come late, by the runner alongside the engine."""
-        needs = plan.needs()
-        if plan.preprocessing != DEALER or not needs:
+        if not self._uses_dealer(plan):
             return None, None
-        if self.deployment.dealer is None or self._dealer_certificate is None:
-            raise PolicyError(self.me.id, "the plan needs a dealer and the config declares none")
-        n = self.deployment.n_parties
-        key = keys.pair_keys(self._key, self.me.id, {n: self._dealer_certificate}, session)[n]
+        n, certificate = self.deployment.n_parties, self._dealer_certificate
+        assert certificate is not None  # (_uses_dealer checked)
+        key = keys.pair_keys(self._key, self.me.id, {n: certificate}, session)[n]
         if channel is None:
             return DealerMaterial(key), None
-        request = {"domain": plan.domain, "needs": needs_to_wire(needs)}
-        await channel.send(Frame(session, 0, 0, self.me.id, DEAL, request))  # the dealer starts
-        answer = partial(self._dealer_answer, channel)
+        await ask_for_corrections(channel, session, self.me.id, plan.domain, plan.needs())
+        answer = partial(receive_corrections, channel, self.timeouts.round)
         if corrections_can_come_late(plan):
             return DealerMaterial(key), answer
         return DealerMaterial(key, await answer()), None
-
-    async def _dealer_answer(self, channel: Channel) -> Corrections:
-        with trio.move_on_after(self.timeouts.round) as scope:
-            answer = await channel.receive()
-        if scope.cancelled_caught:
-            raise PeerTimeoutError("dealer", "dealing", self.timeouts.round)
-        if answer.kind == ERROR:
-            raise from_wire(answer.payload)
-        if answer.kind != DEALT or not isinstance(answer.payload, dict):
-            raise RemoteProtocolError("dealer", f"answered {answer.kind!r} to a deal request")
-        return corrections_from_wire(answer.payload.get("corrections"), "dealer")
 
     async def _watching_driver(self, driver: Channel, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work`, stopping it if the driver aborts the job or disconnects."""
@@ -605,47 +594,3 @@ class PartyNode:
             for column, array in values.items():
                 inputs[(dataset, column)] = array
         return _Prepared(circuit, inputs, rows)
-
-
-def _working_set(plan: Plan) -> int:
-    """A generous guess at the memory one party's arithmetic job touches: its messages both
-    ways a few times over (shares, masks, wire buffers) and its preprocessed material twice; at
-    most `MAX_WORKING_SET`. Jobs with comparisons or garbled circuits get no guess: they work
-    through their tables in chunks, so their traffic says little about their memory (10^5
-    garbled comparisons send 158 MB in all, and the busier party peaks at 181 MB resident)."""
-    if any(node.op in ("compare", "garble") for node in plan.nodes):
-        return 0
-    cost = plan.cost()
-    messages = 2 * max(cost.bytes_sent, default=0)
-    material = sum(cost.preprocessing.values()) * plan.element_bytes
-    return min(4 * messages + 2 * material, MAX_WORKING_SET)
-
-
-class _ProgressReports:
-    """Tells the driver how far the job is (PROGRESS frames), at most every 0.2 s and at every
-    change of phase, without ever blocking the engine (a dropped report is only a stale bar)."""
-
-    def __init__(self, driver: Channel, session: bytes, party: int) -> None:
-        self._driver = driver
-        self._session = session
-        self._party = party
-        self._send, self._receive = trio.open_memory_channel[dict[str, Any]](8)
-        self._last_phase = ""
-        self._last_at = -1.0
-
-    def report(self, progress: tuple[str, int, int]) -> None:
-        phase, done, total = progress
-        now = trio.current_time()
-        if phase == self._last_phase and now - self._last_at < 0.2 and done < total:
-            return
-        self._last_phase, self._last_at = phase, now
-        with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
-            self._send.send_nowait({"phase": phase, "done": done, "total": total})
-
-    def close(self) -> None:
-        self._send.close()
-
-    async def send_loop(self) -> None:
-        async for payload in self._receive:
-            with contextlib.suppress(MpcError):
-                await self._driver.send(Frame(self._session, 0, 0, self._party, PROGRESS, payload))

@@ -1,4 +1,5 @@
-"""The driver's progress line: how far the slowest party is, once a phase takes over a second.
+"""Progress: the driver's line of how far the slowest party is, once a phase takes over a second,
+and the reports a node sends it (`ProgressReports`).
 
 Nodes report (phase, rounds done, rounds) as their engines move (PROGRESS frames, at most every
 0.2 s); the driver ticks twice a second. On a terminal the line redraws in place
@@ -8,9 +9,16 @@ Nodes report (phase, rounds done, rounds) as their engines move (PROGRESS frames
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
+
+import trio
+
+from mpc.errors import MpcError
+from mpc.net.channel import Channel
+from mpc.wire import PROGRESS, Frame
 
 LABELS = {"offline": "preprocessing", "online": "computing"}
 WIDTH = 24
@@ -69,3 +77,33 @@ class ProgressLine:
             self._stream.write("\n")
             self._stream.flush()
             self._drawn = False
+
+
+class ProgressReports:
+    """Tells the driver how far the job is (PROGRESS frames), at most every 0.2 s and at every
+    change of phase, without ever blocking the engine (a dropped report is only a stale bar)."""
+
+    def __init__(self, driver: Channel, session: bytes, party: int) -> None:
+        self._driver = driver
+        self._session = session
+        self._party = party
+        self._send, self._receive = trio.open_memory_channel[dict[str, Any]](8)
+        self._last_phase = ""
+        self._last_at = -1.0
+
+    def report(self, progress: tuple[str, int, int]) -> None:
+        phase, done, total = progress
+        now = trio.current_time()
+        if phase == self._last_phase and now - self._last_at < 0.2 and done < total:
+            return
+        self._last_phase, self._last_at = phase, now
+        with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
+            self._send.send_nowait({"phase": phase, "done": done, "total": total})
+
+    def close(self) -> None:
+        self._send.close()
+
+    async def send_loop(self) -> None:
+        async for payload in self._receive:
+            with contextlib.suppress(MpcError):
+                await self._driver.send(Frame(self._session, 0, 0, self._party, PROGRESS, payload))

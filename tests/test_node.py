@@ -455,20 +455,20 @@ async def test_nodes_matrix_product_with_a_dealer_that_answers_while_they_run(
 
 def test_a_node_faults_in_a_working_set_that_grows_with_the_job_up_to_a_cap() -> None:
     from mpc.dsl import CompileSpec, compile, load_circuit
-    from mpc.node import MAX_WORKING_SET, _working_set
+    from mpc.memory import MAX_WORKING_SET, working_set
     from mpc.suite import Suite
 
     circuit = load_circuit(MATMUL)
     sizes = []
     for rows in (16, 256, 4096):
         spec = CompileSpec(Suite.of("additive", 2), default_rows=rows, preprocessing="dealer")
-        sizes.append(_working_set(compile(circuit, spec)))
+        sizes.append(working_set(compile(circuit, spec)))
     # 256 rows: 1.5 MB sent and received per party, 1.5 MB of matrix triple
     assert sizes[0] < sizes[1] < sizes[2] == MAX_WORKING_SET
     assert 8 * 2**20 < sizes[1] < 32 * 2**20
     millionaires = load_circuit(SECURE_SUM.parent / "millionaires.py")
     spec = CompileSpec(Suite.of("additive", 2), default_rows=10**5)
-    assert _working_set(compile(millionaires, spec)) == 0  # garbled: no guess
+    assert working_set(compile(millionaires, spec)) == 0  # garbled: no guess
 
 
 @asynccontextmanager
