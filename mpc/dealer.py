@@ -5,8 +5,8 @@ A separate process the deployment declares (`[dealer]`, with `deployment.preproc
 corrections of the material the plan needs (kinds and shapes, never data); the dealer derives
 every party's seeded shares from its ECDH keys with them (`mpc.preprocessing.dealer.deal`) and
 answers with the corrections (the party's side: `ask_for_corrections`, `receive_corrections`).
-The other parties derive their material locally and never talk to it. Any other principal is refused: a correction in the wrong hands would be that party's
-share of someone else's material.
+The other parties derive their material locally and never talk to it. Any other principal is
+refused: a correction in the wrong hands would be that party's share of someone else's material.
 
 Threat model: the dealer is trusted not to collude with any party (README, threat-model table).
 """
